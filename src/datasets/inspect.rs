@@ -1,0 +1,96 @@
+//! What `lidarflow info` reports about a recording: counts, fields, time span, reference
+//! poses, and, on request, every scan that cannot be read.
+
+use super::recording::Recording;
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+
+/// Figures about a recording.
+#[derive(Debug, Clone)]
+pub struct RecordingInfo {
+    /// Number of scans.
+    pub scans: usize,
+    /// Scans actually read for the point figures.
+    pub scans_read: usize,
+    /// Fewest, mean and most points over the scans read.
+    pub points: Option<(usize, f64, usize)>,
+    /// Union of the fields present in the scans read.
+    pub fields: Vec<String>,
+    /// Non-finite points dropped while reading.
+    pub dropped_non_finite: usize,
+    /// Scans that were read and held no valid point.
+    pub empty_scans: Vec<usize>,
+    /// First and last stamp, seconds.
+    pub time_span: (f64, f64),
+    /// Reference poses: count and path length (m), when present.
+    pub reference: Option<(usize, f64)>,
+    /// Scans that failed to read, with the error.
+    pub bad: Vec<(usize, String)>,
+}
+
+/// Reads every scan when `check_all`, else up to `sample` scans spread over the recording.
+pub fn inspect(rec: &Recording, check_all: bool, sample: usize) -> RecordingInfo {
+    let n = rec.len();
+    let indices: Vec<usize> = if check_all || n <= sample {
+        (0..n).collect()
+    } else {
+        let mut v: Vec<usize> = (0..sample)
+            .map(|k| k * (n - 1) / (sample - 1).max(1))
+            .collect();
+        v.dedup();
+        v
+    };
+    let results: Vec<(usize, Result<(usize, usize, Vec<&'static str>), String>)> = indices
+        .par_iter()
+        .map(|&i| {
+            (
+                i,
+                rec.read(i)
+                    .map(|s| (s.cloud.len(), s.dropped_non_finite, s.cloud.field_names()))
+                    .map_err(|e| e.to_string()),
+            )
+        })
+        .collect();
+    let mut info = RecordingInfo {
+        scans: n,
+        scans_read: 0,
+        points: None,
+        fields: Vec::new(),
+        dropped_non_finite: 0,
+        empty_scans: Vec::new(),
+        time_span: (
+            rec.stamps().first().copied().unwrap_or(0.0),
+            rec.stamps().last().copied().unwrap_or(0.0),
+        ),
+        reference: rec.reference().map(|r| (r.len(), r.path_length())),
+        bad: Vec::new(),
+    };
+    let mut fields = BTreeSet::new();
+    let (mut min, mut max, mut sum) = (usize::MAX, 0, 0usize);
+    for (i, r) in results {
+        match r {
+            Ok((points, dropped, names)) => {
+                info.scans_read += 1;
+                min = min.min(points);
+                max = max.max(points);
+                sum += points;
+                info.dropped_non_finite += dropped;
+                if points == 0 {
+                    info.empty_scans.push(i);
+                }
+                fields.extend(names);
+            }
+            Err(e) => info.bad.push((i, e)),
+        }
+    }
+    if info.scans_read > 0 {
+        info.points = Some((min, sum as f64 / info.scans_read as f64, max));
+    }
+    // x y z first, as the cloud lists them.
+    info.fields = ["x", "y", "z", "intensity", "t", "ring"]
+        .iter()
+        .filter(|f| fields.contains(*f))
+        .map(|f| f.to_string())
+        .collect();
+    info
+}

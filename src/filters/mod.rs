@@ -1,0 +1,13 @@
+//! Point-cloud filters: plain functions over [`PointCloud`](crate::PointCloud), each with a
+//! params struct (serde, defaults) so a pipeline block or a nested filter chain can hold
+//! them.
+
+pub mod bbox;
+pub mod deskew;
+pub mod range;
+pub mod voxel;
+
+pub use bbox::BoxFilter;
+pub use deskew::deskew;
+pub use range::RangeCrop;
+pub use voxel::{VoxelDownsample, VoxelMode};

@@ -1,0 +1,141 @@
+//! Voxel downsampling: one point per occupied voxel of a regular grid. The output keeps the
+//! order in which voxels were first seen, so it is deterministic.
+
+use crate::cloud::PointCloud;
+use nalgebra::Point3;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+/// Which point represents a voxel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum VoxelMode {
+    /// The first point that fell in the voxel (fastest; what KISS-ICP does).
+    #[default]
+    First,
+    /// The mean of the voxel's points (per-point fields of the first point).
+    Centroid,
+    /// The real point closest to the mean (keeps measured positions and their fields).
+    ClosestToCentroid,
+}
+
+/// Voxel downsampling parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VoxelDownsample {
+    /// Edge of a voxel, metres.
+    pub size: f64,
+    /// Representative point of each voxel.
+    pub mode: VoxelMode,
+}
+
+impl Default for VoxelDownsample {
+    fn default() -> Self {
+        VoxelDownsample {
+            size: 0.5,
+            mode: VoxelMode::First,
+        }
+    }
+}
+
+/// Integer voxel coordinates of `p` for voxels of edge `size`.
+#[inline]
+pub fn voxel_of(p: &Point3<f64>, size: f64) -> [i32; 3] {
+    [
+        (p.x / size).floor() as i32,
+        (p.y / size).floor() as i32,
+        (p.z / size).floor() as i32,
+    ]
+}
+
+impl VoxelDownsample {
+    /// The downsampled cloud.
+    pub fn apply(&self, cloud: &PointCloud) -> PointCloud {
+        let mut slot: FxHashMap<[i32; 3], usize> = FxHashMap::default();
+        slot.reserve(cloud.len() / 4);
+        // Per voxel: first index, sum of positions, count.
+        let mut voxels: Vec<(usize, nalgebra::Vector3<f64>, usize)> = Vec::new();
+        let mut owner = Vec::with_capacity(if self.mode == VoxelMode::ClosestToCentroid {
+            cloud.len()
+        } else {
+            0
+        });
+        for (i, p) in cloud.points().iter().enumerate() {
+            let k = *slot.entry(voxel_of(p, self.size)).or_insert_with(|| {
+                voxels.push((i, nalgebra::Vector3::zeros(), 0));
+                voxels.len() - 1
+            });
+            if self.mode != VoxelMode::First {
+                voxels[k].1 += p.coords;
+                voxels[k].2 += 1;
+            }
+            if self.mode == VoxelMode::ClosestToCentroid {
+                owner.push(k);
+            }
+        }
+        match self.mode {
+            VoxelMode::First => {
+                let idx: Vec<usize> = voxels.iter().map(|v| v.0).collect();
+                cloud.select(&idx)
+            }
+            VoxelMode::Centroid => {
+                let idx: Vec<usize> = voxels.iter().map(|v| v.0).collect();
+                let mut out = cloud.select(&idx);
+                for (p, v) in out.points_mut().iter_mut().zip(&voxels) {
+                    *p = Point3::from(v.1 / v.2 as f64);
+                }
+                out
+            }
+            VoxelMode::ClosestToCentroid => {
+                let mut best: Vec<(usize, f64)> =
+                    voxels.iter().map(|v| (v.0, f64::INFINITY)).collect();
+                for (i, p) in cloud.points().iter().enumerate() {
+                    let k = owner[i];
+                    let d = (p.coords - voxels[k].1 / voxels[k].2 as f64).norm_squared();
+                    if d < best[k].1 {
+                        best[k] = (i, d);
+                    }
+                }
+                let idx: Vec<usize> = best.iter().map(|b| b.0).collect();
+                cloud.select(&idx)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes() {
+        let c = PointCloud::new(vec![
+            Point3::new(0.1, 0.1, 0.1),
+            Point3::new(0.3, 0.1, 0.1),
+            Point3::new(0.2, 0.1, 0.1),
+            Point3::new(1.5, 0.1, 0.1),
+        ])
+        .with_intensity(vec![1.0, 2.0, 3.0, 4.0])
+        .unwrap();
+        let first = VoxelDownsample {
+            size: 1.0,
+            mode: VoxelMode::First,
+        }
+        .apply(&c);
+        assert_eq!(first.len(), 2);
+        assert_eq!(first.intensity().unwrap(), &[1.0, 4.0]);
+        let centroid = VoxelDownsample {
+            size: 1.0,
+            mode: VoxelMode::Centroid,
+        }
+        .apply(&c);
+        assert!((centroid.points()[0].x - 0.2).abs() < 1e-12);
+        let closest = VoxelDownsample {
+            size: 1.0,
+            mode: VoxelMode::ClosestToCentroid,
+        }
+        .apply(&c);
+        assert_eq!(closest.intensity().unwrap(), &[3.0, 4.0]);
+        assert_eq!(closest.points()[0], Point3::new(0.2, 0.1, 0.1));
+    }
+}

@@ -1,0 +1,21 @@
+//! lidarflow: LiDAR odometry and mapping where a pipeline is a YAML file that wires
+//! reusable blocks.
+//!
+//! The rooms of the code (see DESIGN.md): [`cloud`] (the point cloud type), [`geometry`]
+//! (SE(3) on nalgebra), [`io`] (file formats), [`datasets`] (recording layouts and the
+//! synthetic generator) and [`cli`] (the command line).
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod cloud;
+pub mod datasets;
+pub mod error;
+pub mod eval;
+pub mod filters;
+pub mod geometry;
+pub mod io;
+pub mod odometry;
+
+pub use cloud::PointCloud;
+pub use error::{Error, Result};

@@ -1,0 +1,424 @@
+//! The odometry: one call per scan, in time order. Filters the scan, predicts the pose from
+//! the last pose and twist over the real time step, registers against the local map,
+//! judges the result, and inserts keyframes into the map.
+
+use super::local_map::LocalMap;
+use super::params::{OdometryParams, ResolvedParams, VelocityMode};
+use super::registration::{register, MotionPrior, Registration, RegistrationSettings};
+use super::threshold::AdaptiveThreshold;
+use crate::cloud::PointCloud;
+use crate::error::{Error, Result};
+use crate::filters::range::measured_range;
+use crate::filters::{deskew, RangeCrop, VoxelDownsample, VoxelMode};
+use crate::geometry::{exp, log, magnitude, Twist};
+use nalgebra::{Isometry3, Point3};
+use serde::Serialize;
+use std::time::Instant;
+
+/// How a scan was handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanStatus {
+    /// Registered and accepted.
+    Ok,
+    /// Registered, but matched too few points: reported, not inserted in the map.
+    Bad,
+    /// Too few points after filtering: pose predicted.
+    Skipped,
+}
+
+/// Milliseconds spent per stage of one scan.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct StageTimes {
+    /// Range crop and voxel downsampling.
+    pub preprocess: f64,
+    /// Registration (all iterations).
+    pub registration: f64,
+    /// Map insertion and rebuild.
+    pub map_update: f64,
+    /// Whole scan.
+    pub total: f64,
+}
+
+/// What the odometry says about one scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanResult {
+    /// Index of the scan in the order given.
+    pub index: usize,
+    /// Stamp, seconds.
+    pub stamp: f64,
+    /// Pose of the sensor at the stamp (`T_world_sensor`).
+    #[serde(skip)]
+    pub pose: Isometry3<f64>,
+    /// Body twist at the stamp: linear (m/s) then angular (rad/s).
+    #[serde(skip)]
+    pub twist: Twist,
+    /// Handling.
+    pub status: ScanStatus,
+    /// Why the scan was skipped or judged bad.
+    pub note: Option<String>,
+    /// Fraction of registration points that found a correspondence.
+    pub inlier_ratio: f64,
+    /// RMS of the residuals, metres.
+    pub rms: f64,
+    /// Gauss-Newton iterations.
+    pub iterations: usize,
+    /// Correspondences.
+    pub correspondences: usize,
+    /// Points used for registration.
+    pub source_points: usize,
+    /// Correspondence threshold used, metres.
+    pub threshold: f64,
+    /// Whether the scan was inserted in the local map.
+    pub keyframe: bool,
+    /// Milliseconds per stage.
+    pub ms: StageTimes,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct State {
+    stamp: f64,
+    pose: Isometry3<f64>,
+    twist: Twist,
+}
+
+/// Scan-to-map odometry with velocity estimation.
+pub struct Odometry {
+    params: OdometryParams,
+    resolved: Option<ResolvedParams>,
+    map: Option<LocalMap>,
+    threshold: Option<AdaptiveThreshold>,
+    last: Option<State>,
+    last_keyframe: Option<Isometry3<f64>>,
+    intervals: Vec<f64>,
+    index: usize,
+    /// Whether the last twist was estimated from a registration (not assumed).
+    twist_known: bool,
+    /// The first scan's map points (sensor frame, not de-skewed: its twist is unknown)
+    /// and pose, kept until the second scan tells the twist; the map is then rebuilt
+    /// from it de-skewed.
+    bootstrap: Option<(PointCloud, Isometry3<f64>)>,
+}
+
+impl Odometry {
+    /// Odometry with `params`; `auto` values are resolved on the first non-empty scan.
+    pub fn new(params: OdometryParams) -> Odometry {
+        Odometry {
+            params,
+            resolved: None,
+            map: None,
+            threshold: None,
+            last: None,
+            last_keyframe: None,
+            intervals: Vec::new(),
+            index: 0,
+            twist_known: false,
+            bootstrap: None,
+        }
+    }
+
+    /// The parameters with `auto` resolved (after the first non-empty scan).
+    pub fn resolved(&self) -> Option<&ResolvedParams> {
+        self.resolved.as_ref()
+    }
+
+    /// The local map (after the first non-empty scan).
+    pub fn local_map(&self) -> Option<&LocalMap> {
+        self.map.as_ref()
+    }
+
+    fn max_gap(&self) -> f64 {
+        self.params.max_gap.resolve(|| {
+            if self.intervals.is_empty() {
+                return f64::INFINITY;
+            }
+            let mut v = self.intervals.clone();
+            let k = v.len() / 2;
+            let (_, m, _) = v.select_nth_unstable_by(k, f64::total_cmp);
+            5.0 * *m
+        })
+    }
+
+    /// Processes the next scan. Errors only when time goes backwards.
+    pub fn process(&mut self, cloud: &PointCloud) -> Result<ScanResult> {
+        let start = Instant::now();
+        let index = self.index;
+        if let Some(last) = &self.last {
+            if cloud.stamp <= last.stamp {
+                return Err(Error::Invalid(format!(
+                    "scan {index}: time goes backwards: stamp {} s is not after the previous scan's {} s",
+                    cloud.stamp, last.stamp
+                )));
+            }
+        }
+        self.index += 1;
+        if self.resolved.is_none() {
+            if let Some(r) = measured_range(cloud) {
+                let resolved = self.params.resolve(r);
+                self.map = Some(LocalMap::new(
+                    resolved.voxel_size,
+                    self.params.max_points_per_voxel,
+                ));
+                self.threshold = Some(AdaptiveThreshold::new(
+                    resolved.initial_sigma,
+                    resolved.min_motion,
+                    resolved.max_range,
+                ));
+                self.resolved = Some(resolved);
+            }
+        }
+        let dt = self.last.map(|l| cloud.stamp - l.stamp);
+        if let Some(dt) = dt {
+            self.intervals.push(dt);
+        }
+        let gap = dt.is_some_and(|dt| dt > self.max_gap());
+        // Prediction on the real time step; a long gap predicts no motion.
+        let (predicted, predicted_twist) = match (&self.last, dt) {
+            (Some(l), Some(dt)) if !gap => (l.pose * exp(&(l.twist * dt)), l.twist),
+            (Some(l), _) => (l.pose, Twist::zeros()),
+            (None, _) => (Isometry3::identity(), Twist::zeros()),
+        };
+        let mut result = ScanResult {
+            index,
+            stamp: cloud.stamp,
+            pose: predicted,
+            twist: predicted_twist,
+            status: ScanStatus::Skipped,
+            note: None,
+            inlier_ratio: 0.0,
+            rms: 0.0,
+            iterations: 0,
+            correspondences: 0,
+            source_points: 0,
+            threshold: 0.0,
+            keyframe: false,
+            ms: StageTimes::default(),
+        };
+        let Some(rp) = self.resolved.clone() else {
+            result.note = Some("empty scan: pose predicted".into());
+            return Ok(self.finish(result, start));
+        };
+        // Preprocess.
+        let t0 = Instant::now();
+        let mut cropped = cloud.clone();
+        RangeCrop {
+            min: rp.min_range,
+            max: rp.max_range,
+        }
+        .apply(&mut cropped);
+        let frame = VoxelDownsample {
+            size: rp.voxel_size * self.params.map_voxel_factor,
+            mode: VoxelMode::First,
+        }
+        .apply(&cropped);
+        let source = VoxelDownsample {
+            size: rp.voxel_size * self.params.source_voxel_factor,
+            mode: VoxelMode::First,
+        }
+        .apply(&frame);
+        result.ms.preprocess = ms(t0);
+        result.source_points = source.len();
+        if source.len() < self.params.min_points {
+            result.note = Some(format!(
+                "{} points after filtering (fewer than {}): pose predicted",
+                source.len(),
+                self.params.min_points
+            ));
+            return Ok(self.finish(result, start));
+        }
+        let threshold = self.threshold.as_mut().expect("set with resolved");
+        let map = self.map.as_mut().expect("set with resolved");
+        let t1 = Instant::now();
+        let first = map.is_empty();
+        let (pose, twist) = if first {
+            (predicted, predicted_twist)
+        } else {
+            let sigma = if gap {
+                threshold.initial_sigma() * 2.0
+            } else {
+                threshold.sigma()
+            };
+            result.threshold = 3.0 * sigma;
+            let settings = RegistrationSettings {
+                max_correspondence: 3.0 * sigma,
+                kernel_scale: sigma / 3.0,
+                kernel: self.params.kernel,
+                residual: self.params.residual,
+                max_iterations: self.params.max_iterations,
+                convergence: self.params.convergence,
+                estimate_twist: false,
+                point_sigma: rp.residual_sigma,
+            };
+            let last = self.last.expect("map is filled after a first scan");
+            let dt = dt.unwrap_or(0.1);
+            let twist_of = |pose: &Isometry3<f64>| {
+                if gap {
+                    Twist::zeros()
+                } else {
+                    log(&(last.pose.inverse() * pose)) / dt
+                }
+            };
+            let reg: Registration = match self.params.velocity {
+                VelocityMode::Off => {
+                    let r = register(
+                        source.points(),
+                        None,
+                        map,
+                        predicted,
+                        Twist::zeros(),
+                        None,
+                        &settings,
+                    );
+                    Registration {
+                        twist: twist_of(&r.pose),
+                        ..r
+                    }
+                }
+                VelocityMode::Alternate => {
+                    let mut twist = predicted_twist;
+                    let mut pose = predicted;
+                    let mut r = None;
+                    for _ in 0..2 {
+                        let deskewed = deskew(&source, &twist);
+                        let reg =
+                            register(deskewed.points(), None, map, pose, twist, None, &settings);
+                        pose = reg.pose;
+                        twist = twist_of(&pose);
+                        r = Some(Registration { twist, ..reg });
+                    }
+                    r.expect("two rounds")
+                }
+                VelocityMode::Joint => {
+                    let mut predicted = predicted;
+                    let mut predicted_twist = predicted_twist;
+                    if let Some((first_frame, first_pose)) = self.bootstrap.take() {
+                        // The map holds the first scan with its skew; a 6-DOF registration
+                        // gives the motion, hence the twist, to rebuild it de-skewed.
+                        let r = register(
+                            source.points(),
+                            None,
+                            map,
+                            predicted,
+                            Twist::zeros(),
+                            None,
+                            &settings,
+                        );
+                        predicted = r.pose;
+                        predicted_twist = twist_of(&r.pose);
+                        let first = deskew(&first_frame, &predicted_twist);
+                        let world: Vec<Point3<f64>> =
+                            first.points().iter().map(|p| first_pose * p).collect();
+                        map.clear();
+                        map.update(
+                            &world,
+                            &Point3::from(first_pose.translation.vector),
+                            rp.max_range,
+                        );
+                    }
+                    let prior = MotionPrior {
+                        previous_pose: last.pose,
+                        previous_twist: self.twist_known.then_some(last.twist),
+                        dt,
+                        linear_acceleration: self.params.linear_acceleration,
+                        angular_acceleration: self.params.angular_acceleration,
+                    };
+                    // Pose first with the predicted twist, then pose and twist together.
+                    let deskewed = deskew(&source, &predicted_twist);
+                    let coarse = register(
+                        deskewed.points(),
+                        None,
+                        map,
+                        predicted,
+                        predicted_twist,
+                        None,
+                        &settings,
+                    );
+                    let joint = RegistrationSettings {
+                        estimate_twist: true,
+                        ..settings
+                    };
+                    let fine = register(
+                        source.points(),
+                        source.time(),
+                        map,
+                        coarse.pose,
+                        predicted_twist,
+                        (!gap).then_some(&prior),
+                        &joint,
+                    );
+                    Registration {
+                        iterations: coarse.iterations + fine.iterations,
+                        ..fine
+                    }
+                }
+            };
+            result.iterations = reg.iterations;
+            result.correspondences = reg.correspondences;
+            result.rms = reg.rms;
+            result.inlier_ratio = reg.correspondences as f64 / source.len() as f64;
+            if !gap {
+                threshold.update(&(predicted.inverse() * reg.pose));
+            }
+            (reg.pose, reg.twist)
+        };
+        result.ms.registration = ms(t1);
+        self.twist_known = !first && !gap;
+        result.pose = pose;
+        result.twist = twist;
+        let good = first || result.inlier_ratio >= self.params.min_inlier_ratio;
+        result.status = if good {
+            ScanStatus::Ok
+        } else {
+            ScanStatus::Bad
+        };
+        if !good {
+            result.note = Some(format!(
+                "only {:.0}% of points matched the map (threshold {:.2} m): not inserted",
+                100.0 * result.inlier_ratio,
+                result.threshold
+            ));
+        }
+        // Keyframe policy: distance (widening with speed) or angle since the last one.
+        let t2 = Instant::now();
+        let speed = twist.fixed_rows::<3>(0).norm();
+        let kf_distance = self
+            .params
+            .keyframe_distance
+            .resolve(|| rp.voxel_size.max(0.2 * speed));
+        let is_keyframe = good
+            && self.last_keyframe.is_none_or(|k| {
+                let (d, a) = magnitude(&(k.inverse() * pose));
+                d >= kf_distance || a.to_degrees() >= self.params.keyframe_angle
+            });
+        if is_keyframe {
+            if first && self.params.velocity == VelocityMode::Joint {
+                self.bootstrap = Some((frame.clone(), pose));
+            }
+            let frame = if self.params.velocity == VelocityMode::Off {
+                frame
+            } else {
+                deskew(&frame, &twist)
+            };
+            let world: Vec<Point3<f64>> = frame.points().iter().map(|p| pose * p).collect();
+            map.update(&world, &Point3::from(pose.translation.vector), rp.max_range);
+            self.last_keyframe = Some(pose);
+            result.keyframe = true;
+        }
+        result.ms.map_update = ms(t2);
+        Ok(self.finish(result, start))
+    }
+
+    fn finish(&mut self, mut result: ScanResult, start: Instant) -> ScanResult {
+        self.last = Some(State {
+            stamp: result.stamp,
+            pose: result.pose,
+            twist: result.twist,
+        });
+        result.ms.total = ms(start);
+        result
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}

@@ -1,0 +1,88 @@
+//! Registration alone, against a map built from exact poses: pose and twist are recovered.
+
+use lidarflow::datasets::synth::{Sequence, SynthParams};
+use lidarflow::filters::{VoxelDownsample, VoxelMode};
+use lidarflow::geometry::{exp, log, Twist};
+use lidarflow::odometry::local_map::LocalMap;
+use lidarflow::odometry::params::{Kernel, ResidualKind};
+use lidarflow::odometry::registration::{register, RegistrationSettings};
+use nalgebra::Point3;
+
+#[test]
+fn joint_registration_recovers_pose_and_twist() {
+    for profile in ["car", "aggressive"] {
+        let seq = Sequence::new(SynthParams {
+            profile: profile.into(),
+            frames: 8,
+            seed: 5,
+            scene_seed: None,
+            rings: 32,
+        })
+        .unwrap();
+        // Map: scans 0..5 moved to the world by the exact pose at each point's time.
+        let mut map = LocalMap::new(0.5, 20);
+        let mut world = Vec::new();
+        for i in 0..6 {
+            let c = seq.scan(i);
+            let c = VoxelDownsample {
+                size: 0.25,
+                mode: VoxelMode::First,
+            }
+            .apply(&c);
+            for (p, &t) in c.points().iter().zip(c.time().unwrap()) {
+                world.push(seq.pose_at(c.stamp + t as f64) * p);
+            }
+        }
+        map.update(&world, &Point3::origin(), 200.0);
+        let scan = seq.scan(6);
+        let source = VoxelDownsample {
+            size: 0.75,
+            mode: VoxelMode::First,
+        }
+        .apply(&scan);
+        let truth = seq.reference_pose(6);
+        let truth_twist =
+            log(&(seq.pose_at(seq.stamp(6) - 0.001).inverse() * seq.pose_at(seq.stamp(6) + 0.001)))
+                / 0.002;
+        let start = truth * exp(&Twist::new(0.3, -0.2, 0.05, 0.01, -0.01, 0.03));
+        let settings = RegistrationSettings {
+            max_correspondence: 1.5,
+            kernel_scale: 0.2,
+            kernel: Kernel::GemanMcclure,
+            residual: ResidualKind::PointToPlane,
+            max_iterations: 50,
+            convergence: 1e-6,
+            estimate_twist: true,
+            point_sigma: 0.05,
+        };
+        let r = register(
+            source.points(),
+            source.time(),
+            &map,
+            start,
+            Twist::zeros(),
+            None,
+            &settings,
+        );
+        let err = truth.inverse() * r.pose;
+        let twist_err = r.twist - truth_twist;
+        eprintln!(
+            "{profile}: {} iterations, pose error {:.4} m {:.3} deg, twist {:?} truth {:?}",
+            r.iterations,
+            err.translation.vector.norm(),
+            err.rotation.angle().to_degrees(),
+            r.twist.as_slice(),
+            truth_twist.as_slice()
+        );
+        assert!(err.translation.vector.norm() < 0.02, "{profile}");
+        assert!(err.rotation.angle().to_degrees() < 0.1, "{profile}");
+        assert!(
+            twist_err.fixed_rows::<3>(0).norm() < 0.5,
+            "{profile}: linear velocity off by {twist_err:?}"
+        );
+        assert!(
+            twist_err.fixed_rows::<3>(3).norm() < 0.2,
+            "{profile}: angular velocity off by {twist_err:?}"
+        );
+    }
+}

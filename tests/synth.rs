@@ -1,0 +1,157 @@
+//! The synthetic generator: deterministic, and its reference poses are exact per point.
+
+use kiddo::{ImmutableKdTree, SquaredEuclidean};
+use lidarflow::datasets::synth::{self, Sequence, SynthParams};
+use lidarflow::datasets::Recording;
+use nalgebra::{Isometry3, Matrix3, Point3, Vector3};
+
+fn params(profile: &str, frames: usize, rings: usize) -> SynthParams {
+    SynthParams {
+        profile: profile.into(),
+        frames,
+        seed: 7,
+        scene_seed: None,
+        rings,
+    }
+}
+
+#[test]
+fn same_seed_gives_identical_files() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let p = params("car", 3, 16);
+    synth::write(a.path(), &p).unwrap();
+    synth::write(b.path(), &p).unwrap();
+    for name in [
+        "scans/000000.ply",
+        "scans/000002.ply",
+        "times.txt",
+        "poses.txt",
+        "synth.json",
+    ] {
+        assert_eq!(
+            std::fs::read(a.path().join(name)).unwrap(),
+            std::fs::read(b.path().join(name)).unwrap(),
+            "{name} differs between two runs with the same seed"
+        );
+    }
+    let c = tempfile::tempdir().unwrap();
+    synth::write(c.path(), &SynthParams { seed: 8, ..p }).unwrap();
+    assert_ne!(
+        std::fs::read(a.path().join("scans/000001.ply")).unwrap(),
+        std::fs::read(c.path().join("scans/000001.ply")).unwrap()
+    );
+    // The folder reads back as a recording with exact reference poses and stamps.
+    let rec = Recording::open(a.path(), None).unwrap();
+    assert_eq!(rec.len(), 3);
+    assert_eq!(rec.stamps(), &[0.05, 0.15000000000000002, 0.25]);
+    let scan = rec.read(1).unwrap().cloud;
+    assert_eq!(
+        scan.field_names(),
+        vec!["x", "y", "z", "intensity", "t", "ring"]
+    );
+    let t = scan.time().unwrap();
+    let (lo, hi) = t
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    assert!(
+        lo >= -0.05 && hi <= 0.05 && hi - lo > 0.09,
+        "t spans {lo}..{hi}"
+    );
+    assert!(scan.ring().unwrap().iter().all(|&r| r < 16));
+    let r = rec.reference().unwrap();
+    assert!(
+        r.poses[0].translation.vector.norm() < 1e-12,
+        "first pose is the world origin"
+    );
+}
+
+/// Median distance from the points of scan `b` to the surface of scan `a` (a plane fitted
+/// to the 8 nearest points of `a`), both moved to the world either by the reference pose at
+/// each point's own time or by the scan's single pose.
+fn median_alignment(seq: &Sequence, a: usize, b: usize, per_point_time: bool) -> f64 {
+    let world = |i: usize| -> Vec<[f64; 3]> {
+        let c = seq.scan(i);
+        let single = seq.reference_pose(i);
+        c.points()
+            .iter()
+            .zip(c.time().unwrap())
+            .map(|(p, &t)| {
+                let pose: Isometry3<f64> = if per_point_time {
+                    seq.pose_at(c.stamp + t as f64)
+                } else {
+                    single
+                };
+                let w: Point3<f64> = pose * p;
+                [w.x, w.y, w.z]
+            })
+            .collect()
+    };
+    let (pa, pb) = (world(a), world(b));
+    let tree: ImmutableKdTree<f64, 3> = ImmutableKdTree::new_from_slice(&pa);
+    let k = std::num::NonZero::new(8).unwrap();
+    let mut d: Vec<f64> = pb
+        .iter()
+        .step_by(5)
+        .filter_map(|q| {
+            let nn = tree.nearest_n::<SquaredEuclidean>(q, k);
+            if nn[nn.len() - 1].distance > 0.25 {
+                return None; // not overlapping, or too sparse for a plane
+            }
+            let pts: Vec<Vector3<f64>> = nn
+                .iter()
+                .map(|n| Vector3::from(pa[n.item as usize]))
+                .collect();
+            let mean = pts.iter().sum::<Vector3<f64>>() / pts.len() as f64;
+            let cov = pts.iter().fold(Matrix3::zeros(), |a, p| {
+                a + (p - mean) * (p - mean).transpose()
+            });
+            let eig = cov.symmetric_eigen();
+            let i = eig.eigenvalues.imin();
+            Some(
+                eig.eigenvectors
+                    .column(i)
+                    .dot(&(Vector3::from(*q) - mean))
+                    .abs(),
+            )
+        })
+        .collect();
+    d.sort_by(f64::total_cmp);
+    d[d.len() / 2]
+}
+
+#[test]
+fn per_point_poses_line_scans_up_and_a_single_pose_does_not() {
+    for profile in ["car", "aggressive", "fast"] {
+        let seq = Sequence::new(params(profile, 12, 32)).unwrap();
+        let exact = median_alignment(&seq, 10, 11, true);
+        let single = median_alignment(&seq, 10, 11, false);
+        eprintln!("{profile}: median point-to-surface distance {exact:.4} m per-point, {single:.4} m single pose");
+        assert!(exact < 0.05, "{profile}: per-point poses leave {exact} m");
+        if profile == "aggressive" {
+            assert!(
+                single > 2.0 * exact,
+                "aggressive: single pose {single} m should be visibly worse than {exact} m"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_ring_count_is_generated() {
+    for rings in [16, 32, 64, 128] {
+        let seq = Sequence::new(params("car", 1, rings)).unwrap();
+        let c = seq.scan(0);
+        let max_ring = *c.ring().unwrap().iter().max().unwrap() as usize;
+        assert_eq!(max_ring, rings - 1);
+        assert!(
+            c.len() > rings * 1024 / 3,
+            "{rings} rings: only {} points",
+            c.len()
+        );
+    }
+    assert!(Sequence::new(params("car", 1, 20)).is_err());
+    assert!(Sequence::new(params("boat", 1, 16))
+        .unwrap_err()
+        .to_string()
+        .contains("aggressive"));
+}
