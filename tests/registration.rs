@@ -74,14 +74,21 @@ fn joint_registration_recovers_pose_and_twist() {
             r.twist.as_slice(),
             truth_twist.as_slice()
         );
-        assert!(err.translation.vector.norm() < 0.02, "{profile}");
-        assert!(err.rotation.angle().to_degrees() < 0.1, "{profile}");
+        // A constant twist cannot follow the hand-held profile's angular acceleration within
+        // a sweep, which bounds how close it can get there.
+        let (max_m, max_deg, max_v, max_w) = if profile == "car" {
+            (0.02, 0.1, 0.2, 0.1)
+        } else {
+            (0.06, 0.3, 0.6, 0.2)
+        };
+        assert!(err.translation.vector.norm() < max_m, "{profile}");
+        assert!(err.rotation.angle().to_degrees() < max_deg, "{profile}");
         assert!(
-            twist_err.fixed_rows::<3>(0).norm() < 0.5,
+            twist_err.fixed_rows::<3>(0).norm() < max_v,
             "{profile}: linear velocity off by {twist_err:?}"
         );
         assert!(
-            twist_err.fixed_rows::<3>(3).norm() < 0.2,
+            twist_err.fixed_rows::<3>(3).norm() < max_w,
             "{profile}: angular velocity off by {twist_err:?}"
         );
     }

@@ -40,7 +40,9 @@ pub fn inspect(rec: &Recording, check_all: bool, sample: usize) -> RecordingInfo
         v.dedup();
         v
     };
-    let results: Vec<(usize, Result<(usize, usize, Vec<&'static str>), String>)> = indices
+    /// Points, dropped points and field names of a scan, or why it could not be read.
+    type ScanFigures = Result<(usize, usize, Vec<&'static str>), String>;
+    let results: Vec<(usize, ScanFigures)> = indices
         .par_iter()
         .map(|&i| {
             (

@@ -106,7 +106,7 @@ mod tests {
         }
         let e = errors(&a, &b);
         assert!(e.ate < 1e-9 && e.rpe_scan < 1e-9, "{e:?}");
-        b.poses[5] = b.poses[5] * pose_from_xyz_rpy(0.3, 0.0, 0.0, 0.0, 0.0, 0.0);
+        b.poses[5] *= pose_from_xyz_rpy(0.3, 0.0, 0.0, 0.0, 0.0, 0.0);
         let e = errors(&a, &b);
         assert!(e.rpe_scan > 0.1 && e.ate > 0.05, "{e:?}");
     }

@@ -294,7 +294,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<LoadedScan> {
             }
         }
         DataKind::Binary => {
-            let needed = n.checked_mul(stride).unwrap_or(usize::MAX);
+            let needed = n.saturating_mul(stride);
             if data.len() < needed {
                 return Err(Error::format(
                     path,
@@ -323,7 +323,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<LoadedScan> {
             }
             let packed = u32::from_le_bytes(data[0..4].try_into().expect("4 bytes")) as usize;
             let unpacked = u32::from_le_bytes(data[4..8].try_into().expect("4 bytes")) as usize;
-            let needed = n.checked_mul(stride).unwrap_or(usize::MAX);
+            let needed = n.saturating_mul(stride);
             if unpacked != needed {
                 return Err(Error::format(
                     path,

@@ -98,6 +98,8 @@ pub struct Odometry {
     /// and pose, kept until the second scan tells the twist; the map is then rebuilt
     /// from it de-skewed.
     bootstrap: Option<(PointCloud, Isometry3<f64>)>,
+    /// Fit scores (RMS over inlier ratio) of the last coarse registrations.
+    coarse_scores: Vec<f64>,
 }
 
 impl Odometry {
@@ -114,6 +116,7 @@ impl Odometry {
             index: 0,
             twist_known: false,
             bootstrap: None,
+            coarse_scores: Vec::new(),
         }
     }
 
@@ -128,15 +131,9 @@ impl Odometry {
     }
 
     fn max_gap(&self) -> f64 {
-        self.params.max_gap.resolve(|| {
-            if self.intervals.is_empty() {
-                return f64::INFINITY;
-            }
-            let mut v = self.intervals.clone();
-            let k = v.len() / 2;
-            let (_, m, _) = v.select_nth_unstable_by(k, f64::total_cmp);
-            5.0 * *m
-        })
+        self.params
+            .max_gap
+            .resolve(|| median(&self.intervals).map_or(f64::INFINITY, |m| 10.0 * m))
     }
 
     /// Processes the next scan. Errors only when time goes backwards.
@@ -233,10 +230,12 @@ impl Odometry {
         let (pose, twist) = if first {
             (predicted, predicted_twist)
         } else {
+            // A wide threshold lets every point match something and ICP wander; beyond twice
+            // the initial sigma the prediction is too poor for wider matching to help.
             let sigma = if gap {
                 threshold.initial_sigma() * 2.0
             } else {
-                threshold.sigma()
+                threshold.sigma().min(2.0 * threshold.initial_sigma())
             };
             result.threshold = 3.0 * sigma;
             let settings = RegistrationSettings {
@@ -258,13 +257,68 @@ impl Odometry {
                     log(&(last.pose.inverse() * pose)) / dt
                 }
             };
-            let reg: Registration = match self.params.velocity {
+            // Coarse: from the prediction and, when it predicts motion, from standing still
+            // (hand-held motion reverses), on a sparse source; the better fit wins.
+            let coarse_source = VoxelDownsample {
+                size: rp.voxel_size * self.params.coarse_voxel_factor,
+                mode: VoxelMode::First,
+            }
+            .apply(&source);
+            let coarse_source = if self.params.velocity == VelocityMode::Off {
+                coarse_source
+            } else {
+                deskew(&coarse_source, &predicted_twist)
+            };
+            let n_coarse = coarse_source.len();
+            let score = |r: &Registration| {
+                r.rms / (r.correspondences.max(1) as f64 / n_coarse.max(1) as f64)
+            };
+            let coarse_from = |start: Isometry3<f64>, map: &LocalMap| {
+                register(
+                    coarse_source.points(),
+                    None,
+                    map,
+                    start,
+                    Twist::zeros(),
+                    None,
+                    &settings,
+                )
+            };
+            let mut coarse = coarse_from(predicted, map);
+            if gap {
+                // After a long gap nothing is sure: the old motion, continued, competes with
+                // the no-motion prediction on fit.
+                let continued = coarse_from(last.pose * exp(&(last.twist * dt)), map);
+                if score(&continued) < score(&coarse) {
+                    coarse = continued;
+                }
+            }
+            let (moved, turned) = magnitude(&(last.pose.inverse() * predicted));
+            let usual = median(&self.coarse_scores).map_or(f64::INFINITY, |m| 1.5 * m);
+            if !gap
+                && score(&coarse) > usual
+                && (moved > rp.voxel_size || turned.to_degrees() > 2.0)
+            {
+                // A worse fit than usual after a predicted motion: the motion may have
+                // reversed (hand-held rigs do), so also try standing still.
+                let still = coarse_from(last.pose, map);
+                // Only a clearly better fit wins: along a road, standing still fits too.
+                if score(&still) < 0.5 * score(&coarse) {
+                    coarse = still;
+                }
+            }
+            self.coarse_scores.push(score(&coarse));
+            if self.coarse_scores.len() > 50 {
+                self.coarse_scores.remove(0);
+            }
+            let start_twist = twist_of(&coarse.pose);
+            let mut reg: Registration = match self.params.velocity {
                 VelocityMode::Off => {
                     let r = register(
                         source.points(),
                         None,
                         map,
-                        predicted,
+                        coarse.pose,
                         Twist::zeros(),
                         None,
                         &settings,
@@ -275,37 +329,28 @@ impl Odometry {
                     }
                 }
                 VelocityMode::Alternate => {
-                    let mut twist = predicted_twist;
-                    let mut pose = predicted;
-                    let mut r = None;
+                    // MOLA: de-skew with the twist, register, re-estimate the twist, repeat.
+                    let (mut pose, mut twist) = (coarse.pose, start_twist);
+                    let mut rounds = Vec::new();
                     for _ in 0..2 {
                         let deskewed = deskew(&source, &twist);
-                        let reg =
+                        let r =
                             register(deskewed.points(), None, map, pose, twist, None, &settings);
-                        pose = reg.pose;
+                        pose = r.pose;
                         twist = twist_of(&pose);
-                        r = Some(Registration { twist, ..reg });
+                        rounds.push(Registration { twist, ..r });
                     }
-                    r.expect("two rounds")
+                    let last_round = rounds[rounds.len() - 1];
+                    Registration {
+                        iterations: rounds.iter().map(|r| r.iterations).sum(),
+                        ..last_round
+                    }
                 }
                 VelocityMode::Joint => {
-                    let mut predicted = predicted;
-                    let mut predicted_twist = predicted_twist;
                     if let Some((first_frame, first_pose)) = self.bootstrap.take() {
-                        // The map holds the first scan with its skew; a 6-DOF registration
-                        // gives the motion, hence the twist, to rebuild it de-skewed.
-                        let r = register(
-                            source.points(),
-                            None,
-                            map,
-                            predicted,
-                            Twist::zeros(),
-                            None,
-                            &settings,
-                        );
-                        predicted = r.pose;
-                        predicted_twist = twist_of(&r.pose);
-                        let first = deskew(&first_frame, &predicted_twist);
+                        // The map holds the first scan with its skew: rebuild it de-skewed
+                        // with the twist the coarse motion gives.
+                        let first = deskew(&first_frame, &start_twist);
                         let world: Vec<Point3<f64>> =
                             first.points().iter().map(|p| first_pose * p).collect();
                         map.clear();
@@ -322,36 +367,22 @@ impl Odometry {
                         linear_acceleration: self.params.linear_acceleration,
                         angular_acceleration: self.params.angular_acceleration,
                     };
-                    // Pose first with the predicted twist, then pose and twist together.
-                    let deskewed = deskew(&source, &predicted_twist);
-                    let coarse = register(
-                        deskewed.points(),
-                        None,
-                        map,
-                        predicted,
-                        predicted_twist,
-                        None,
-                        &settings,
-                    );
                     let joint = RegistrationSettings {
                         estimate_twist: true,
                         ..settings
                     };
-                    let fine = register(
+                    register(
                         source.points(),
                         source.time(),
                         map,
                         coarse.pose,
-                        predicted_twist,
+                        start_twist,
                         (!gap).then_some(&prior),
                         &joint,
-                    );
-                    Registration {
-                        iterations: coarse.iterations + fine.iterations,
-                        ..fine
-                    }
+                    )
                 }
             };
+            reg.iterations += coarse.iterations;
             result.iterations = reg.iterations;
             result.correspondences = reg.correspondences;
             result.rms = reg.rms;
@@ -417,6 +448,17 @@ impl Odometry {
         result.ms.total = ms(start);
         result
     }
+}
+
+/// Median of `v`, `None` when empty.
+fn median(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut v = v.to_vec();
+    let k = v.len() / 2;
+    let (_, m, _) = v.select_nth_unstable_by(k, f64::total_cmp);
+    Some(*m)
 }
 
 fn ms(since: Instant) -> f64 {

@@ -97,32 +97,25 @@ impl LocalMap {
         self.rebuild();
     }
 
-    /// Recomputes the plane of every voxel next to a changed one, from the points of the
-    /// voxel and its 26 neighbours (a single voxel of a sparse map holds too few points).
+    /// Recomputes the plane of every changed voxel from a few points of it and of its 26
+    /// neighbours (one voxel of a sparse map holds too few points for a plane).
     fn refresh_normals(&mut self) {
-        let mut stale: Vec<[i32; 3]> = Vec::new();
-        for (k, c) in self.cells.iter().filter(|(_, c)| c.dirty) {
-            for dx in -1..=1 {
-                for dy in -1..=1 {
-                    for dz in -1..=1 {
-                        stale.push([k[0] + dx, k[1] + dy, k[2] + dz]);
-                    }
-                }
-            }
-            let _ = c;
-        }
-        stale.sort_unstable();
-        stale.dedup();
-        stale.retain(|k| self.cells.contains_key(k));
+        const PER_NEIGHBOUR: usize = 4;
+        let stale: Vec<[i32; 3]> = self
+            .cells
+            .iter()
+            .filter(|(_, c)| c.dirty)
+            .map(|(k, _)| *k)
+            .collect();
         let normals: Vec<([i32; 3], Option<Vector3<f64>>)> = stale
             .par_iter()
             .map(|k| {
-                let mut block: Vec<Point3<f64>> = Vec::with_capacity(64);
+                let mut block: Vec<Point3<f64>> = Vec::with_capacity(27 * PER_NEIGHBOUR);
                 for dx in -1..=1 {
                     for dy in -1..=1 {
                         for dz in -1..=1 {
                             if let Some(c) = self.cells.get(&[k[0] + dx, k[1] + dy, k[2] + dz]) {
-                                block.extend_from_slice(&c.points);
+                                block.extend(c.points.iter().take(PER_NEIGHBOUR));
                             }
                         }
                     }
@@ -133,10 +126,8 @@ impl LocalMap {
         for (k, n) in normals {
             if let Some(c) = self.cells.get_mut(&k) {
                 c.normal = n;
+                c.dirty = false;
             }
-        }
-        for c in self.cells.values_mut() {
-            c.dirty = false;
         }
     }
 

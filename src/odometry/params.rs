@@ -57,6 +57,9 @@ pub struct OdometryParams {
     pub max_points_per_voxel: usize,
     /// Voxel edge of the registration source, as a multiple of `voxel_size`.
     pub source_voxel_factor: f64,
+    /// Voxel edge of the sparse source of the coarse stage (which chooses between the
+    /// motion prediction and standing still), as a multiple of `voxel_size`.
+    pub coarse_voxel_factor: f64,
     /// Voxel edge of the points inserted in the map, as a multiple of `voxel_size`.
     pub map_voxel_factor: f64,
     /// How the twist is estimated.
@@ -76,7 +79,8 @@ pub struct OdometryParams {
     /// Stop when the update is smaller than this (metres and radians).
     pub convergence: f64,
     /// A gap between scans longer than this (seconds) predicts no motion, with the initial
-    /// sigma widened by the gap. auto: 5 times the median scan interval seen so far.
+    /// sigma doubled, and the old motion continued competes with it on fit. auto: 10 times the
+    /// median scan interval seen so far.
     pub max_gap: Auto,
     /// Noise of a point residual, metres: weighs the motion priors against the points.
     /// auto: `voxel_size / 10`.
@@ -107,13 +111,14 @@ impl Default for OdometryParams {
             max_points_per_voxel: 20,
             source_voxel_factor: 1.5,
             map_voxel_factor: 0.5,
+            coarse_voxel_factor: 4.0,
             velocity: VelocityMode::Joint,
             residual: ResidualKind::PointToPlane,
             kernel: Kernel::GemanMcclure,
             initial_sigma: Auto::Auto,
             min_motion: Auto::Auto,
-            max_iterations: 30,
-            convergence: 1e-4,
+            max_iterations: 100,
+            convergence: 1e-3,
             max_gap: Auto::Auto,
             residual_sigma: Auto::Auto,
             linear_acceleration: 5.0,
