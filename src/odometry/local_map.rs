@@ -97,8 +97,8 @@ impl LocalMap {
         self.rebuild();
     }
 
-    /// Recomputes the plane of every changed voxel from a few points of it and of its 26
-    /// neighbours (one voxel of a sparse map holds too few points for a plane).
+    /// Recomputes the plane of every changed voxel from its points and a few of each of its
+    /// 26 neighbours (one voxel of a sparse map holds too few points for a plane).
     fn refresh_normals(&mut self) {
         const PER_NEIGHBOUR: usize = 4;
         let stale: Vec<[i32; 3]> = self
@@ -115,7 +115,12 @@ impl LocalMap {
                     for dy in -1..=1 {
                         for dz in -1..=1 {
                             if let Some(c) = self.cells.get(&[k[0] + dx, k[1] + dy, k[2] + dz]) {
-                                block.extend(c.points.iter().take(PER_NEIGHBOUR));
+                                let own = dx == 0 && dy == 0 && dz == 0;
+                                block.extend(c.points.iter().take(if own {
+                                    usize::MAX
+                                } else {
+                                    PER_NEIGHBOUR
+                                }));
                             }
                         }
                     }
