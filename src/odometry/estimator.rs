@@ -293,14 +293,12 @@ impl Odometry {
                     coarse = continued;
                 }
             }
-            let (moved, turned) = magnitude(&(last.pose.inverse() * predicted));
+            let (_, turned) = magnitude(&(last.pose.inverse() * predicted));
             let usual = median(&self.coarse_scores).map_or(f64::INFINITY, |m| 1.5 * m);
-            if !gap
-                && score(&coarse) > usual
-                && (moved > rp.voxel_size || turned.to_degrees() > 2.0)
-            {
-                // A worse fit than usual after a predicted motion: the motion may have
-                // reversed (hand-held rigs do), so also try standing still.
+            if !gap && score(&coarse) > usual && turned.to_degrees() > 2.0 {
+                // A worse fit than usual after a predicted turn: the turn may have reversed
+                // (hand-held rigs do), so also try standing still. Not for straight motion:
+                // along a road, standing still fits the map well and would win wrongly.
                 let still = coarse_from(last.pose, map);
                 // Only a clearly better fit wins: along a road, standing still fits too.
                 if score(&still) < 0.5 * score(&coarse) {
