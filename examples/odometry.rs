@@ -11,6 +11,7 @@ use lidarflow::datasets::Recording;
 use lidarflow::eval::errors;
 use lidarflow::odometry::runner::run_recording;
 use lidarflow::odometry::{OdometryParams, VelocityMode};
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -61,14 +62,18 @@ fn main() {
         }
     };
     let s = &out.summary;
-    println!(
+    // Figures go to stdout; a closed pipe (`| head`) ends the example quietly.
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
         "{} scans in {:.2} s ({:.1} scans/s); per scan {:.1} ms mean, {:.1} ms p95, {:.1} ms max; stages {:.1}/{:.1}/{:.1} ms; {} keyframes; {} failures; path {:.2} m",
         s.scans, s.wall_seconds, s.scans_per_second, s.per_scan_ms.mean, s.per_scan_ms.p95, s.per_scan_ms.max,
         s.stage_mean_ms[0], s.stage_mean_ms[1], s.stage_mean_ms[2], s.keyframes, s.failures.len(), s.path_length
     );
     if let Some(reference) = rec.reference() {
         let e = errors(reference, &out.trajectory);
-        println!(
+        let _ = writeln!(
+            stdout,
             "ate {:.4} m  rpe_scan {:.4} m  rpe_scan_deg {:.3}",
             e.ate, e.rpe_scan, e.rpe_scan_deg
         );
