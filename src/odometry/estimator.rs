@@ -257,8 +257,8 @@ impl Odometry {
                     log(&(last.pose.inverse() * pose)) / dt
                 }
             };
-            // Coarse: from the prediction and, when it predicts motion, from standing still
-            // (hand-held motion reverses), on a sparse source; the better fit wins.
+            // Coarse stage, 6-DOF on a sparse source: from the prediction, and from the
+            // alternatives below when the prediction is in doubt; the better fit wins.
             let coarse_source = VoxelDownsample {
                 size: rp.voxel_size * self.params.coarse_voxel_factor,
                 mode: VoxelMode::First,
@@ -300,7 +300,6 @@ impl Odometry {
                 // (hand-held rigs do), so also try standing still. Not for straight motion:
                 // along a road, standing still fits the map well and would win wrongly.
                 let still = coarse_from(last.pose, map);
-                // Only a clearly better fit wins: along a road, standing still fits too.
                 if score(&still) < 0.5 * score(&coarse) {
                     coarse = still;
                 }
