@@ -3,7 +3,8 @@
 //!
 //! The rooms of the code (see DESIGN.md): [`cloud`] (the point cloud type), [`geometry`]
 //! (SE(3) on nalgebra), [`io`] (file formats), [`datasets`] (recording layouts and the
-//! synthetic generator) and [`cli`] (the command line).
+//! synthetic generator), [`filters`], [`odometry`] and [`eval`] (the algorithms, plain
+//! structs and functions) and [`cli`] (the command line).
 
 #![warn(missing_docs)]
 
