@@ -1,5 +1,5 @@
 //! File formats: scans (KITTI `.bin`, PCD, PLY, LAS/LAZ) and trajectories (TUM, KITTI).
-//! Every reader returns an [`Error`](crate::Error) naming the file and what is
+//! Every reader returns an [`Error`](crate::Error::Format) naming the file and what is
 //! wrong, and none panics on bad bytes. Every writer writes atomically: a temporary file
 //! beside the target, renamed over it once complete.
 
