@@ -155,3 +155,40 @@ fn every_ring_count_is_generated() {
         .to_string()
         .contains("aggressive"));
 }
+
+#[test]
+fn synth_command_writes_a_readable_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("street");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_lidarflow"))
+        .args([
+            "synth",
+            "--profile",
+            "fast",
+            "--frames",
+            "3",
+            "--seed",
+            "4",
+            "--rings",
+            "16",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stdout).contains("wrote 3 scans"));
+    let rec = Recording::open(&out, None).unwrap();
+    assert_eq!(rec.len(), 3);
+    assert_eq!(rec.reference().unwrap().len(), 3);
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_lidarflow"))
+        .args(["synth", "--rings", "20"])
+        .arg(dir.path().join("x"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("choose 16, 32, 64 or 128"));
+}
