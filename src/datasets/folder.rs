@@ -93,7 +93,7 @@ pub fn open(root: &Path) -> Result<Recording> {
     let stamps = match beside("times.txt") {
         Some(p) => {
             let t = times::read(&p)?;
-            times::check_count(&p, t.len(), scans.len())?;
+            times::check_one_per_scan(&p, t.len(), "time", scans.len())?;
             Some(t)
         }
         None => None,
@@ -101,16 +101,7 @@ pub fn open(root: &Path) -> Result<Recording> {
     let reference = match beside("poses.txt") {
         Some(p) => {
             let r = trajectory::read(&p)?;
-            if r.len() != scans.len() {
-                return Err(Error::format(
-                    &p,
-                    format!(
-                        "{} poses for {} scans: there must be one pose per scan",
-                        r.len(),
-                        scans.len()
-                    ),
-                ));
-            }
+            times::check_one_per_scan(&p, r.len(), "pose", scans.len())?;
             Some(r)
         }
         None => None,

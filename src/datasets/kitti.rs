@@ -92,7 +92,7 @@ pub fn open(root: &Path, sequence: Option<&str>) -> Result<Recording> {
     let times_path = dir.join("times.txt");
     let stamps = if times_path.is_file() {
         let t = times::read(&times_path)?;
-        times::check_count(&times_path, t.len(), scans.len())?;
+        times::check_one_per_scan(&times_path, t.len(), "time", scans.len())?;
         Some(t)
     } else {
         None
@@ -100,16 +100,7 @@ pub fn open(root: &Path, sequence: Option<&str>) -> Result<Recording> {
     let poses_path = root.join("poses").join(format!("{seq}.txt"));
     let reference = if poses_path.is_file() {
         let camera = trajectory::read(&poses_path)?;
-        if camera.len() != scans.len() {
-            return Err(Error::format(
-                &poses_path,
-                format!(
-                    "{} poses for {} scans: there must be one pose per scan",
-                    camera.len(),
-                    scans.len()
-                ),
-            ));
-        }
+        times::check_one_per_scan(&poses_path, camera.len(), "pose", scans.len())?;
         let tr = read_calib_tr(&dir.join("calib.txt"))?;
         Some(camera_to_lidar(&camera, &tr))
     } else {

@@ -38,12 +38,13 @@ pub fn read(path: &Path) -> Result<Vec<f64>> {
     Ok(times)
 }
 
-/// Checks that `times` has one entry per scan.
-pub fn check_count(path: &Path, times: usize, scans: usize) -> Result<()> {
-    if times != scans {
+/// Checks that the file `path` gives one `noun` (time, pose) per scan: `count` of them for
+/// `scans` scans.
+pub fn check_one_per_scan(path: &Path, count: usize, noun: &str, scans: usize) -> Result<()> {
+    if count != scans {
         return Err(Error::format(
             path,
-            format!("{times} times for {scans} scans: there must be one time per scan"),
+            format!("{count} {noun}s for {scans} scans: there must be one {noun} per scan"),
         ));
     }
     Ok(())
