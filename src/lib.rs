@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod blocks;
 pub mod cli;
 pub mod cloud;
 pub mod datasets;
@@ -17,6 +18,7 @@ pub mod filters;
 pub mod geometry;
 pub mod io;
 pub mod odometry;
+pub mod pipeline;
 
 pub use cloud::PointCloud;
 pub use error::{Error, Result};

@@ -1,6 +1,9 @@
 //! The command line: clap commands, each a few lines over the library.
 
+mod blocks;
+mod demo;
 mod info;
+mod run;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -15,6 +18,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a pipeline file on a recording.
+    Run(run::RunArgs),
+    /// Generate a synthetic sequence, run the default pipeline on it, print the accuracy.
+    Demo(demo::DemoArgs),
+    /// List the block types, or describe one with its ports and params.
+    Blocks(blocks::BlocksArgs),
     /// Generate a synthetic recording: a street ray-cast by a moving spinning LiDAR.
     Synth(synth::SynthArgs),
     /// Describe a recording: scans, points, fields, time span, reference poses.
@@ -31,6 +40,9 @@ pub fn main() -> i32 {
         }
     };
     let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Blocks(args) => blocks::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Info(args) => info::run(args),
     };
@@ -41,4 +53,10 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+/// Writes `text` to stdout; a closed pipe (`| head`) is not an error.
+pub(crate) fn print(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

@@ -4,7 +4,7 @@ use crate::io::trajectory::Trajectory;
 use nalgebra::Isometry3;
 
 /// Errors of an estimate against a reference.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Errors {
     /// RMSE of positions after aligning the first poses, metres.
     pub ate: f64,

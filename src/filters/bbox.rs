@@ -5,7 +5,7 @@ use crate::cloud::PointCloud;
 use serde::{Deserialize, Serialize};
 
 /// An axis-aligned box in the cloud's frame.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct BoxFilter {
     /// Lowest corner (x, y, z), metres.

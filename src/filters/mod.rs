@@ -7,7 +7,10 @@ pub mod deskew;
 pub mod range;
 pub mod voxel;
 
+pub mod chain;
+
 pub use bbox::BoxFilter;
+pub use chain::{CloudFilter, FilterChain};
 pub use deskew::deskew;
 pub use range::RangeCrop;
 pub use voxel::{VoxelDownsample, VoxelMode};

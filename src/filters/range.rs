@@ -5,7 +5,7 @@ use crate::cloud::PointCloud;
 use serde::{Deserialize, Serialize};
 
 /// Keeps points with `min <= |p| <= max` (metres, sensor frame).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RangeCrop {
     /// Closest range kept, metres (drops the platform and the operator).

@@ -4,15 +4,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum AutoWord {
-    Auto,
-}
-
 /// A value, or `auto` (derived at run time).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
-#[serde(from = "AutoRepr", into = "AutoRepr")]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Auto {
     /// Derived by the rule documented beside the parameter.
     #[default]
@@ -21,28 +14,54 @@ pub enum Auto {
     Value(f64),
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum AutoRepr {
-    Word(AutoWord),
-    Value(f64),
-}
-
-impl From<AutoRepr> for Auto {
-    fn from(r: AutoRepr) -> Self {
-        match r {
-            AutoRepr::Word(_) => Auto::Auto,
-            AutoRepr::Value(v) => Auto::Value(v),
+impl Serialize for Auto {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Auto::Auto => s.serialize_str("auto"),
+            Auto::Value(v) => s.serialize_f64(*v),
         }
     }
 }
 
-impl From<Auto> for AutoRepr {
-    fn from(a: Auto) -> Self {
-        match a {
-            Auto::Auto => AutoRepr::Word(AutoWord::Auto),
-            Auto::Value(v) => AutoRepr::Value(v),
+impl<'de> Deserialize<'de> for Auto {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Auto;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number or `auto`")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Auto, E> {
+                Ok(Auto::Value(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Auto, E> {
+                Ok(Auto::Value(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Auto, E> {
+                Ok(Auto::Value(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Auto, E> {
+                if v == "auto" {
+                    Ok(Auto::Auto)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                }
+            }
         }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl schemars::JsonSchema for Auto {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Auto".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "a number, or `auto` for the rule written beside the parameter",
+            "anyOf": [{"type": "number"}, {"const": "auto"}]
+        })
     }
 }
 

@@ -9,7 +9,7 @@ use super::threshold::AdaptiveThreshold;
 use crate::cloud::PointCloud;
 use crate::error::{Error, Result};
 use crate::filters::range::measured_range;
-use crate::filters::{deskew, RangeCrop, VoxelDownsample, VoxelMode};
+use crate::filters::{deskew, FilterChain, RangeCrop, VoxelDownsample, VoxelMode};
 use crate::geometry::{exp, log, magnitude, Twist};
 use nalgebra::{Isometry3, Point3};
 use serde::Serialize;
@@ -100,6 +100,9 @@ pub struct Odometry {
     bootstrap: Option<(PointCloud, Isometry3<f64>)>,
     /// Fit scores (RMS over inlier ratio) of the last coarse registrations.
     coarse_scores: Vec<f64>,
+    /// Filters applied, in the sensor frame, to a keyframe's points before they enter the
+    /// local map.
+    map_filters: FilterChain,
 }
 
 impl Odometry {
@@ -117,7 +120,15 @@ impl Odometry {
             twist_known: false,
             bootstrap: None,
             coarse_scores: Vec::new(),
+            map_filters: FilterChain::default(),
         }
+    }
+
+    /// The same odometry, passing keyframe points through `chain` (in the sensor frame)
+    /// before they enter the local map: remove the vehicle's body, thin the map further.
+    pub fn with_map_filters(mut self, chain: FilterChain) -> Odometry {
+        self.map_filters = chain;
+        self
     }
 
     /// The parameters with `auto` resolved (after the first non-empty scan).
@@ -419,6 +430,11 @@ impl Odometry {
                 d >= kf_distance || a.to_degrees() >= self.params.keyframe_angle
             });
         if is_keyframe {
+            let frame = if self.map_filters.is_empty() {
+                frame
+            } else {
+                self.map_filters.apply(frame)
+            };
             if first && self.params.velocity == VelocityMode::Joint {
                 self.bootstrap = Some((frame.clone(), pose));
             }

@@ -7,6 +7,7 @@ pub mod local_map;
 pub mod params;
 pub mod registration;
 pub mod runner;
+pub mod summary;
 pub mod threshold;
 
 pub use estimator::{Odometry, ScanResult, ScanStatus};

@@ -6,7 +6,7 @@ use super::auto::Auto;
 use serde::{Deserialize, Serialize};
 
 /// How the twist (linear and angular velocity) is estimated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VelocityMode {
     /// Pose and twist in one 12-DOF Gauss-Newton: each residual de-skews its point with the
@@ -21,7 +21,7 @@ pub enum VelocityMode {
 }
 
 /// Residual type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResidualKind {
     /// Point-to-plane where the map voxel is planar, point-to-point elsewhere.
@@ -32,7 +32,7 @@ pub enum ResidualKind {
 }
 
 /// Robust kernel applied to residuals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kernel {
     /// Geman-McClure: weight `k² / (k + r²)²` with scale `k` (KISS-ICP's choice).
@@ -43,7 +43,7 @@ pub enum Kernel {
 }
 
 /// Odometry parameters. Defaults run every dataset unchanged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct OdometryParams {
     /// Farthest range used, metres. auto: `R`.
@@ -93,7 +93,8 @@ pub struct OdometryParams {
     /// Insert a scan in the local map when it moved this far from the last inserted one,
     /// metres. auto: `max(voxel_size, 0.2 s × speed)`, so it widens with speed.
     pub keyframe_distance: Auto,
-    /// ... or turned this much, degrees.
+    /// Insert a scan in the local map when it turned this much since the last inserted
+    /// one, degrees (or moved `keyframe_distance`).
     pub keyframe_angle: f64,
     /// A registration matching fewer than this fraction of its points is reported bad and
     /// not inserted in the map.

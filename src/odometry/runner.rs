@@ -3,78 +3,15 @@
 //! scan cannot be read, or time goes backwards, the trajectory so far is still written and
 //! the error names the scan's file.
 
-use super::estimator::{Odometry, ScanResult, ScanStatus};
+use super::estimator::{Odometry, ScanResult};
 use super::params::OdometryParams;
+use super::summary::{Summary, SummaryBuilder};
 use crate::datasets::Recording;
 use crate::error::{Error, Result};
 use crate::io::atomic;
 use crate::io::trajectory::{self, Trajectory};
-use serde::Serialize;
 use std::path::Path;
 use std::time::Instant;
-
-/// Per-scan milliseconds: mean, 95th percentile, maximum.
-#[derive(Debug, Clone, Copy, Serialize, Default)]
-pub struct Latency {
-    /// Mean.
-    pub mean: f64,
-    /// 95th percentile.
-    pub p95: f64,
-    /// Maximum.
-    pub max: f64,
-}
-
-impl Latency {
-    /// Figures of `values` (zeros when empty).
-    pub fn of(values: &[f64]) -> Latency {
-        if values.is_empty() {
-            return Latency::default();
-        }
-        let mut v = values.to_vec();
-        v.sort_by(f64::total_cmp);
-        Latency {
-            mean: v.iter().sum::<f64>() / v.len() as f64,
-            p95: v[((v.len() - 1) as f64 * 0.95).round() as usize],
-            max: v[v.len() - 1],
-        }
-    }
-}
-
-/// A scan that was skipped or judged bad.
-#[derive(Debug, Clone, Serialize)]
-pub struct Failure {
-    /// Scan index.
-    pub index: usize,
-    /// Skipped or bad.
-    pub status: ScanStatus,
-    /// Why.
-    pub note: String,
-}
-
-/// The `summary.json` of a run.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    /// Scans processed.
-    pub scans: usize,
-    /// Wall time of the whole run (reading included), seconds.
-    pub wall_seconds: f64,
-    /// Scans per second of wall time.
-    pub scans_per_second: f64,
-    /// Per-scan odometry milliseconds (reading excluded).
-    pub per_scan_ms: Latency,
-    /// Per-stage mean milliseconds: preprocess, registration, map update.
-    pub stage_mean_ms: [f64; 3],
-    /// Scans inserted in the local map.
-    pub keyframes: usize,
-    /// Length of the estimated path, metres.
-    pub path_length: f64,
-    /// Scans skipped or judged bad.
-    pub failures: Vec<Failure>,
-    /// Measured sensor range and the values `auto` resolved to.
-    pub resolved: Option<serde_json::Value>,
-    /// The error that stopped the run early, if any.
-    pub error: Option<String>,
-}
 
 /// What a run produced.
 #[derive(Debug)]
@@ -119,40 +56,15 @@ pub fn run_recording(
             }
         }
     }
-    let wall = start.elapsed().as_secs_f64();
-    let totals: Vec<f64> = scans.iter().map(|s| s.ms.total).collect();
-    let mean = |f: fn(&ScanResult) -> f64| {
-        if scans.is_empty() {
-            0.0
-        } else {
-            scans.iter().map(f).sum::<f64>() / scans.len() as f64
-        }
-    };
-    let summary = Summary {
-        scans: scans.len(),
-        wall_seconds: wall,
-        scans_per_second: if wall > 0.0 { scans.len() as f64 / wall } else { 0.0 },
-        per_scan_ms: Latency::of(&totals),
-        stage_mean_ms: [mean(|s| s.ms.preprocess), mean(|s| s.ms.registration), mean(|s| s.ms.map_update)],
-        keyframes: scans.iter().filter(|s| s.keyframe).count(),
-        path_length: trajectory.path_length(),
-        failures: scans
-            .iter()
-            .filter(|s| s.status != ScanStatus::Ok)
-            .map(|s| Failure {
-                index: s.index,
-                status: s.status,
-                note: s.note.clone().unwrap_or_default(),
-            })
-            .collect(),
-        resolved: odometry.resolved().map(|r| {
-            serde_json::json!({
-                "sensor_range": r.sensor_range, "max_range": r.max_range, "min_range": r.min_range,
-                "voxel_size": r.voxel_size, "initial_sigma": r.initial_sigma, "min_motion": r.min_motion,
-            })
-        }),
-        error: error.as_ref().map(|e| e.to_string()),
-    };
+    let mut summary = SummaryBuilder::default();
+    scans.iter().for_each(|r| summary.add(r));
+    let summary = summary.finish(
+        start.elapsed().as_secs_f64(),
+        odometry.resolved(),
+        recording.reference(),
+        &trajectory,
+        error.as_ref().map(|e| e.to_string()),
+    );
     write_outputs(out, &trajectory, &summary)?;
     if let Some(e) = error {
         return Err(e);

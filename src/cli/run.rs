@@ -1,0 +1,122 @@
+//! `lidarflow run PIPELINE.yaml --dataset PATH [--set NAME=VALUE]... [--output DIR]`.
+
+use crate::blocks::registry;
+use crate::error::{Error, Result};
+use crate::pipeline::{self, Vars};
+use clap::Args;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The pipeline file.
+    pipeline: PathBuf,
+    /// The recording: a KITTI odometry root or a folder of scans (sets `${DATASET}`).
+    #[arg(long)]
+    dataset: Option<PathBuf>,
+    /// Output folder (sets `${OUTPUT_DIR}`).
+    #[arg(long, default_value = "out")]
+    output: PathBuf,
+    /// Sets a pipeline variable, e.g. `--set SEQUENCE=00 --set VOXEL=0.5` (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    set: Vec<(String, String)>,
+}
+
+fn parse_set(s: &str) -> std::result::Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("`{s}`: write NAME=VALUE")),
+    }
+}
+
+pub(crate) fn run(args: RunArgs) -> Result<i32> {
+    let mut set: BTreeMap<String, String> = args.set.into_iter().collect();
+    if let Some(d) = &args.dataset {
+        set.insert("DATASET".into(), d.display().to_string());
+    }
+    set.insert("OUTPUT_DIR".into(), args.output.display().to_string());
+    run_pipeline(&args.pipeline, &Vars::with_env(set), &args.output)
+}
+
+/// Checks and runs the pipeline at `path`; prints the summary the run left in `output`.
+/// Exit codes: 0 done, 1 a block failed, 2 the pipeline file is wrong, 130 interrupted.
+pub(crate) fn run_pipeline(path: &Path, vars: &Vars, output: &Path) -> Result<i32> {
+    let graph = match pipeline::load(path, vars, &registry()) {
+        Ok(g) => g,
+        Err(diags) => {
+            eprint!("{diags}");
+            eprintln!(
+                "error: {} problem{} in {}; nothing was run",
+                diags.items.len(),
+                if diags.items.len() == 1 { "" } else { "s" },
+                path.display()
+            );
+            return Ok(2);
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let (stop, interrupted) = (stop.clone(), interrupted.clone());
+        // A second Ctrl-C ends the process at once.
+        let _ = ctrlc::set_handler(move || {
+            if interrupted.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupted: stopping the pipeline and writing what was done (Ctrl-C again to quit now)");
+            stop.store(true, Ordering::SeqCst);
+        });
+    }
+    let start = Instant::now();
+    let result = pipeline::run(graph, stop);
+    let wall = start.elapsed().as_secs_f64();
+    let summary = output.join("summary.json");
+    let fresh = std::fs::metadata(&summary)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs_f64() <= wall + 1.0));
+    if fresh {
+        if let Ok(text) = std::fs::read_to_string(&summary) {
+            crate::cli::print(&summary_line(&text, &summary));
+        }
+    }
+    match result {
+        Err(failure) => Err(Error::Invalid(failure.to_string())),
+        Ok(()) if interrupted.load(Ordering::SeqCst) => Ok(130),
+        Ok(()) => Ok(0),
+    }
+}
+
+/// One paragraph from a summary.json.
+fn summary_line(text: &str, path: &Path) -> String {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return String::new();
+    };
+    let f = |k: &str| v.get(k).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN);
+    let lat = |k: &str| v["per_scan_ms"][k].as_f64().unwrap_or(f64::NAN);
+    let mut s = format!(
+        "{} scans in {:.2} s ({:.1} scans/s); per scan {:.1} ms mean, {:.1} ms p95, {:.1} ms max; \
+         {} keyframes; {} failures; path {:.2} m\n",
+        f("scans"),
+        f("wall_seconds"),
+        f("scans_per_second"),
+        lat("mean"),
+        lat("p95"),
+        lat("max"),
+        f("keyframes"),
+        v["failures"].as_array().map_or(0, Vec::len),
+        f("path_length"),
+    );
+    if let Some(a) = v.get("accuracy").filter(|a| !a.is_null()) {
+        s.push_str(&format!(
+            "accuracy against the reference: ATE {:.4} m, RPE per scan {:.4} m / {:.3} deg\n",
+            a["ate"].as_f64().unwrap_or(f64::NAN),
+            a["rpe_scan"].as_f64().unwrap_or(f64::NAN),
+            a["rpe_scan_deg"].as_f64().unwrap_or(f64::NAN),
+        ));
+    }
+    s.push_str(&format!("summary: {}\n", path.display()));
+    s
+}
