@@ -49,7 +49,10 @@ fn checked_range(v: &serde_json::Value) -> Result<Box<dyn CloudFilter>, ParamErr
 fn checked_voxel(v: &serde_json::Value) -> Result<Box<dyn CloudFilter>, ParamError> {
     let f: VoxelDownsample = parse_params(v)?;
     if !(f.size > 0.0) {
-        return Err(ParamError::field("size", format!("must be > 0, got {}", f.size)));
+        return Err(ParamError::field(
+            "size",
+            format!("must be > 0, got {}", f.size),
+        ));
     }
     Ok(Box::new(f))
 }
@@ -175,7 +178,11 @@ pub fn types() -> Vec<BlockType> {
              per-point time pass unchanged.",
             |_: DeskewParams| Ok(Box::new(DeskewBlock) as Box<dyn Block>),
         )
-        .input("input", SCAN, "scans with a twist (the odometry's `scans` output)")
+        .input(
+            "input",
+            SCAN,
+            "scans with a twist (the odometry's `scans` output)",
+        )
         .output("output", SCAN, "the de-skewed scans"),
     );
     types
@@ -196,7 +203,11 @@ mod tests {
         assert_eq!(chain("f", &specs[..1]).unwrap().0.len(), 1);
         let e = chain("f", &specs[..2]).err().unwrap();
         assert_eq!(e.path, vec!["f", "1", "type"]);
-        assert!(e.message.contains("did you mean `voxel_downsample`"), "{}", e.message);
+        assert!(
+            e.message.contains("did you mean `voxel_downsample`"),
+            "{}",
+            e.message
+        );
         let e = chain("f", &specs[2..]).err().unwrap();
         assert_eq!(e.path, vec!["f", "0", "params", "size"]);
     }

@@ -80,7 +80,19 @@ pub fn types() -> Vec<BlockType> {
         schema(),
         build,
     )
-    .input("scans", SCAN, "scans in time order (raw, not pre-filtered: the odometry crops and downsamples itself)")
-    .output("poses", ESTIMATE, "one estimate per input scan, in order: pose, twist, quality, timings")
-    .output("scans", SCAN, "the input scans, carrying their estimated pose and twist")]
+    .input(
+        "scans",
+        SCAN,
+        "scans in time order (raw, not pre-filtered: the odometry crops and downsamples itself)",
+    )
+    .output(
+        "poses",
+        ESTIMATE,
+        "one estimate per input scan, in order: pose, twist, quality, timings",
+    )
+    .output(
+        "scans",
+        SCAN,
+        "the input scans, carrying their estimated pose and twist",
+    )]
 }

@@ -152,6 +152,10 @@ pub fn types() -> Vec<BlockType> {
                 }) as Box<dyn Block>)
             },
         )
-        .output("scans", SCAN, "every generated scan, with its exact reference pose"),
+        .output(
+            "scans",
+            SCAN,
+            "every generated scan, with its exact reference pose",
+        ),
     ]
 }

@@ -3,8 +3,8 @@
 //! estimated so far is written, atomically.
 
 use super::messages::{Estimate, ESTIMATE};
-use crate::io::trajectory::{self, Trajectory};
 use crate::io::atomic;
+use crate::io::trajectory::{self, Trajectory};
 use crate::odometry::summary::SummaryBuilder;
 use crate::pipeline::{downcast, Block, BlockError, BlockIo, BlockType};
 use schemars::JsonSchema;
@@ -110,8 +110,10 @@ impl Block for SummaryBlock {
             resolved.as_ref(),
             every_scan_has_reference.then_some(&reference),
             &estimate,
-            io.stopping()
-                .then(|| "stopped early (interrupted, or a block failed): figures cover the scans done".to_string()),
+            io.stopping().then(|| {
+                "stopped early (interrupted, or a block failed): figures cover the scans done"
+                    .to_string()
+            }),
         );
         let json = serde_json::to_string_pretty(&summary)?;
         atomic::write_bytes(&self.params.dir.join(&self.params.file), json.as_bytes())?;
@@ -126,7 +128,9 @@ pub fn types() -> Vec<BlockType> {
             "trajectory_writer",
             "Writes the estimated trajectory as TUM and KITTI files, one pose per input scan \
              in input order, when the stream ends.",
-            |p: TrajectoryWriterParams| Ok(Box::new(TrajectoryWriter { params: p }) as Box<dyn Block>),
+            |p: TrajectoryWriterParams| {
+                Ok(Box::new(TrajectoryWriter { params: p }) as Box<dyn Block>)
+            },
         )
         .input("poses", ESTIMATE, "the odometry's estimates"),
         BlockType::new(

@@ -58,5 +58,12 @@ pub(crate) fn run(args: DemoArgs) -> Result<i32> {
         ("OUTPUT_DIR".to_string(), args.output.display().to_string()),
     ]
     .into();
-    super::run::run_pipeline(&pipeline, &Vars { set, use_env: false }, &args.output)
+    super::run::run_pipeline(
+        &pipeline,
+        &Vars {
+            set,
+            use_env: false,
+        },
+        &args.output,
+    )
 }

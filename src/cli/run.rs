@@ -94,7 +94,11 @@ fn summary_line(text: &str, path: &Path) -> String {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
         return String::new();
     };
-    let f = |k: &str| v.get(k).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN);
+    let f = |k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(f64::NAN)
+    };
     let lat = |k: &str| v["per_scan_ms"][k].as_f64().unwrap_or(f64::NAN);
     let mut s = format!(
         "{} scans in {:.2} s ({:.1} scans/s); per scan {:.1} ms mean, {:.1} ms p95, {:.1} ms max; \

@@ -67,7 +67,10 @@ mod tests {
             Point3::new(50.0, 0.0, 0.0),
         ]);
         let chain = FilterChain(vec![
-            Box::new(RangeCrop { min: 1.0, max: 10.0 }),
+            Box::new(RangeCrop {
+                min: 1.0,
+                max: 10.0,
+            }),
             Box::new(VoxelDownsample {
                 size: 1.0,
                 ..Default::default()

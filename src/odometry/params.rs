@@ -6,7 +6,9 @@ use super::auto::Auto;
 use serde::{Deserialize, Serialize};
 
 /// How the twist (linear and angular velocity) is estimated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum VelocityMode {
     /// Pose and twist in one 12-DOF Gauss-Newton: each residual de-skews its point with the
@@ -21,7 +23,9 @@ pub enum VelocityMode {
 }
 
 /// Residual type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ResidualKind {
     /// Point-to-plane where the map voxel is planar, point-to-point elsewhere.
@@ -32,7 +36,9 @@ pub enum ResidualKind {
 }
 
 /// Robust kernel applied to residuals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kernel {
     /// Geman-McClure: weight `k² / (k + r²)²` with scale `k` (KISS-ICP's choice).

@@ -12,6 +12,9 @@ use crate::geometry::{exp, hat, log, Twist};
 use nalgebra::{Isometry3, Matrix3, Point3, SMatrix, SVector, Vector3};
 use rayon::prelude::*;
 
+/// Points per parallel chunk of the normal equations.
+const CHUNK: usize = 512;
+
 type Mat12 = SMatrix<f64, 12, 12>;
 type Vec12 = SVector<f64, 12>;
 
@@ -121,52 +124,66 @@ pub fn register(
     let dof = if s.estimate_twist { 12 } else { 6 };
     for iteration in 1..=s.max_iterations.max(1) {
         let rotation: Matrix3<f64> = pose.rotation.to_rotation_matrix().into_inner();
-        let acc = source
-            .par_iter()
+        let accumulate = |mut acc: Accumulator, i: usize, p: &Point3<f64>| -> Accumulator {
+            let t = times.map_or(0.0, |v| v[i] as f64);
+            let motion = (s.estimate_twist && t != 0.0).then(|| exp(&(twist * t)));
+            let deskewed = motion.map_or(*p, |m| m * p);
+            let world = pose * deskewed;
+            let Some(nn) = map.nearest(&world, s.max_correspondence) else {
+                return acc;
+            };
+            // d(world)/d(pose perturbation) and d(world)/d(twist), 3x6 each.
+            let mut j = SMatrix::<f64, 3, 12>::zeros();
+            j.fixed_view_mut::<3, 3>(0, 0).copy_from(&rotation);
+            j.fixed_view_mut::<3, 3>(0, 3)
+                .copy_from(&(-rotation * hat(&deskewed.coords)));
+            if let Some(m) = motion {
+                // exp((ξ+δ)t) ≈ exp(ξt)·exp(δt): the twist moves the point in the frame
+                // of the point's own time.
+                let r = rotation * m.rotation.to_rotation_matrix().into_inner();
+                j.fixed_view_mut::<3, 3>(0, 6).copy_from(&(r * t));
+                j.fixed_view_mut::<3, 3>(0, 9)
+                    .copy_from(&(-r * hat(&p.coords) * t));
+            }
+            let diff: Vector3<f64> = world - nn.point;
+            match (s.residual, nn.normal) {
+                (ResidualKind::PointToPlane, Some(n)) => {
+                    let r = n.dot(&diff);
+                    let w = kernel_weight(s.kernel, s.kernel_scale, r * r);
+                    let jr = j.transpose() * n;
+                    acc.h += jr * jr.transpose() * w;
+                    acc.g += jr * (w * r);
+                    acc.sse += r * r;
+                }
+                _ => {
+                    let r2 = diff.norm_squared();
+                    let w = kernel_weight(s.kernel, s.kernel_scale, r2);
+                    acc.h += j.transpose() * j * w;
+                    acc.g += j.transpose() * diff * w;
+                    acc.sse += r2;
+                }
+            }
+            acc.count += 1;
+            acc
+        };
+        // Fixed chunks summed in order: the same input gives bit-identical normal equations
+        // whatever the number of threads or how rayon schedules them (a fold/reduce would
+        // add in a different order from run to run).
+        let partials: Vec<Accumulator> = source
+            .par_chunks(CHUNK)
             .enumerate()
-            .fold(Accumulator::zero, |mut acc, (i, p)| {
-                let t = times.map_or(0.0, |v| v[i] as f64);
-                let motion = (s.estimate_twist && t != 0.0).then(|| exp(&(twist * t)));
-                let deskewed = motion.map_or(*p, |m| m * p);
-                let world = pose * deskewed;
-                let Some(nn) = map.nearest(&world, s.max_correspondence) else {
-                    return acc;
-                };
-                // d(world)/d(pose perturbation) and d(world)/d(twist), 3x6 each.
-                let mut j = SMatrix::<f64, 3, 12>::zeros();
-                j.fixed_view_mut::<3, 3>(0, 0).copy_from(&rotation);
-                j.fixed_view_mut::<3, 3>(0, 3)
-                    .copy_from(&(-rotation * hat(&deskewed.coords)));
-                if let Some(m) = motion {
-                    // exp((ξ+δ)t) ≈ exp(ξt)·exp(δt): the twist moves the point in the frame
-                    // of the point's own time.
-                    let r = rotation * m.rotation.to_rotation_matrix().into_inner();
-                    j.fixed_view_mut::<3, 3>(0, 6).copy_from(&(r * t));
-                    j.fixed_view_mut::<3, 3>(0, 9)
-                        .copy_from(&(-r * hat(&p.coords) * t));
-                }
-                let diff: Vector3<f64> = world - nn.point;
-                match (s.residual, nn.normal) {
-                    (ResidualKind::PointToPlane, Some(n)) => {
-                        let r = n.dot(&diff);
-                        let w = kernel_weight(s.kernel, s.kernel_scale, r * r);
-                        let jr = j.transpose() * n;
-                        acc.h += jr * jr.transpose() * w;
-                        acc.g += jr * (w * r);
-                        acc.sse += r * r;
-                    }
-                    _ => {
-                        let r2 = diff.norm_squared();
-                        let w = kernel_weight(s.kernel, s.kernel_scale, r2);
-                        acc.h += j.transpose() * j * w;
-                        acc.g += j.transpose() * diff * w;
-                        acc.sse += r2;
-                    }
-                }
-                acc.count += 1;
-                acc
+            .map(|(c, chunk)| {
+                chunk
+                    .iter()
+                    .enumerate()
+                    .fold(Accumulator::zero(), |acc, (k, p)| {
+                        accumulate(acc, c * CHUNK + k, p)
+                    })
             })
-            .reduce(Accumulator::zero, Accumulator::merge);
+            .collect();
+        let acc = partials
+            .into_iter()
+            .fold(Accumulator::zero(), Accumulator::merge);
         let (mut h, mut g) = (acc.h, acc.g);
         if let (Some(m), true) = (prior, s.estimate_twist) {
             add_priors(&mut h, &mut g, m, &pose, &twist, s.point_sigma);

@@ -103,7 +103,18 @@ mod tests {
             files: vec![PathBuf::from("p.yaml")],
             ..Default::default()
         };
-        d.push(Pos { file: 0, line: 4, col: 7 }, Some("odo"), "unknown param `x`");
-        assert_eq!(d.to_string(), "p.yaml:4:7: block `odo`: unknown param `x`\n");
+        d.push(
+            Pos {
+                file: 0,
+                line: 4,
+                col: 7,
+            },
+            Some("odo"),
+            "unknown param `x`",
+        );
+        assert_eq!(
+            d.to_string(),
+            "p.yaml:4:7: block `odo`: unknown param `x`\n"
+        );
     }
 }

@@ -88,7 +88,8 @@ impl Reader<'_> {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {
-                self.diags.push(at, block, format!("cannot read `{}`: {e}", path.display()));
+                self.diags
+                    .push(at, block, format!("cannot read `{}`: {e}", path.display()));
                 return None;
             }
         };
@@ -103,8 +104,14 @@ impl Reader<'_> {
                 None
             }
             Err(e) => {
-                self.diags
-                    .push(e.pos, block, format!("not valid YAML: {}", e.message));
+                let near = block
+                    .map(str::to_string)
+                    .or_else(|| block_before(&text, e.pos.line));
+                self.diags.push(
+                    e.pos,
+                    near.as_deref(),
+                    format!("not valid YAML: {}", e.message),
+                );
                 None
             }
         }
@@ -120,7 +127,10 @@ impl Reader<'_> {
             self.diags.push(
                 root.pos,
                 None,
-                format!("expected a mapping with a `blocks:` list, found {}", root.kind_name()),
+                format!(
+                    "expected a mapping with a `blocks:` list, found {}",
+                    root.kind_name()
+                ),
             );
             return spec;
         };
@@ -135,15 +145,21 @@ impl Reader<'_> {
             }
         }
         let Some(blocks) = root.get("blocks") else {
-            self.diags
-                .push(root.pos, None, "no `blocks:` list: a pipeline needs at least one block");
+            self.diags.push(
+                root.pos,
+                None,
+                "no `blocks:` list: a pipeline needs at least one block",
+            );
             return spec;
         };
         let Kind::Seq(items) = &blocks.kind else {
             self.diags.push(
                 blocks.pos,
                 None,
-                format!("`blocks:` must be a list of blocks, found {}", blocks.kind_name()),
+                format!(
+                    "`blocks:` must be a list of blocks, found {}",
+                    blocks.kind_name()
+                ),
             );
             return spec;
         };
@@ -163,7 +179,10 @@ impl Reader<'_> {
             self.diags.push(
                 item.pos,
                 None,
-                format!("a block must be a mapping with `id` and `type`, found {}", item.kind_name()),
+                format!(
+                    "a block must be a mapping with `id` and `type`, found {}",
+                    item.kind_name()
+                ),
             );
             return None;
         };
@@ -189,7 +208,10 @@ impl Reader<'_> {
                 self.diags.push(
                     k.pos,
                     block,
-                    format!("unknown key `{key}` in a block{}", suggestion(key, BLOCK_KEYS)),
+                    format!(
+                        "unknown key `{key}` in a block{}",
+                        suggestion(key, BLOCK_KEYS)
+                    ),
                 );
             }
         }
@@ -281,9 +303,7 @@ impl Reader<'_> {
                 Err(e) => self.diags.push(node.pos, Some(id), e.to_string()),
             },
             Kind::Seq(items) => items.iter_mut().for_each(|n| self.substitute(n, id)),
-            Kind::Map(entries) => entries
-                .iter_mut()
-                .for_each(|(_, v)| self.substitute(v, id)),
+            Kind::Map(entries) => entries.iter_mut().for_each(|(_, v)| self.substitute(v, id)),
         }
     }
 
@@ -322,7 +342,10 @@ impl Reader<'_> {
             self.diags.push(
                 name.pos,
                 Some(id),
-                format!("`include:` takes a file name or a list of them, found {}", name.kind_name()),
+                format!(
+                    "`include:` takes a file name or a list of them, found {}",
+                    name.kind_name()
+                ),
             );
             return None;
         };
@@ -352,7 +375,10 @@ impl Reader<'_> {
             self.diags.push(
                 root.pos,
                 Some(id),
-                format!("an included parameter set must be a mapping, found {}", root.kind_name()),
+                format!(
+                    "an included parameter set must be a mapping, found {}",
+                    root.kind_name()
+                ),
             );
             return None;
         }
@@ -373,6 +399,20 @@ fn merge(into: &mut Vec<(Node, Node)>, entries: Vec<(Node, Node)>) {
         into.retain(|(old, _)| old.as_str() != k.as_str());
         into.push((k, v));
     }
+}
+
+/// The id of the last block that starts at or before `line` (by its `id:` line), to name the
+/// block a syntax error is in when the file cannot be parsed.
+fn block_before(text: &str, line: usize) -> Option<String> {
+    text.lines()
+        .take(line)
+        .filter_map(|l| {
+            let l = l.trim_start().trim_start_matches('-').trim_start();
+            let id = l.strip_prefix("id:")?.trim();
+            let id = id.split('#').next()?.trim().trim_matches(['"', '\'']);
+            valid_id(id).then(|| id.to_string())
+        })
+        .last()
 }
 
 fn canonical(path: &Path) -> PathBuf {
@@ -414,13 +454,19 @@ mod tests {
         let (spec, diags) = load(&main, &vars);
         assert!(diags.is_empty(), "{diags}");
         assert_eq!(spec.blocks.len(), 2);
-        assert_eq!(spec.blocks[0].params.to_json(), serde_json::json!({"path": "/d"}));
+        assert_eq!(
+            spec.blocks[0].params.to_json(),
+            serde_json::json!({"path": "/d"})
+        );
         assert_eq!(
             spec.blocks[1].params.to_json(),
             serde_json::json!({"b": "two", "a": 3})
         );
         let wire = &spec.blocks[1].inputs[0];
-        assert_eq!((wire.from_block.as_str(), wire.from_port.as_str()), ("src", "scans"));
+        assert_eq!(
+            (wire.from_block.as_str(), wire.from_port.as_str()),
+            ("src", "scans")
+        );
         assert_eq!(wire.pos.line, 11);
         assert_eq!(diags.files.len(), 2);
     }

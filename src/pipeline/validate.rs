@@ -144,7 +144,11 @@ pub fn build(spec: &PipelineSpec, registry: &Registry, diags: &mut Diagnostics) 
                 let hint = if candidates.is_empty() {
                     String::new()
                 } else {
-                    format!(", e.g. `{}: {}`", port.name, candidates[0].trim_matches('`'))
+                    format!(
+                        ", e.g. `{}: {}`",
+                        port.name,
+                        candidates[0].trim_matches('`')
+                    )
                 };
                 diags.push(
                     b.pos,
@@ -183,6 +187,16 @@ fn report_param_error(diags: &mut Diagnostics, b: &BlockSpec, e: &ParamError, na
         .strip_prefix("unknown field `")
         .and_then(|r| r.split('`').next())
     {
+        // The path may end at the unknown key itself; the key sits in the mapping above.
+        let mut path = e.path.clone();
+        if path.last().map(String::as_str) == Some(field) {
+            path.pop();
+        }
+        let e = &ParamError {
+            path,
+            message: e.message.clone(),
+        };
+        let node = b.params.locate(&e.path);
         // serde's message lists the expected names; at the top level the schema's do too.
         let pos = node.key_pos(field).unwrap_or(node.pos);
         let hint = if e.path.is_empty() {
@@ -197,7 +211,11 @@ fn report_param_error(diags: &mut Diagnostics, b: &BlockSpec, e: &ParamError, na
         } else {
             format!(" in{}", within(&e.path))
         };
-        diags.push(pos, Some(&b.id), format!("unknown param `{field}`{place}{hint}"));
+        diags.push(
+            pos,
+            Some(&b.id),
+            format!("unknown param `{field}`{place}{hint}"),
+        );
         return;
     }
     let what = if e.path.is_empty() {

@@ -97,8 +97,14 @@ mod tests {
     #[test]
     fn substitutes_values_and_defaults() {
         let v = vars();
-        assert_eq!(v.substitute("${DATASET}/x").unwrap(), ("/data/x".into(), true));
-        assert_eq!(v.substitute("${VOXEL|auto}").unwrap(), ("auto".into(), true));
+        assert_eq!(
+            v.substitute("${DATASET}/x").unwrap(),
+            ("/data/x".into(), true)
+        );
+        assert_eq!(
+            v.substitute("${VOXEL|auto}").unwrap(),
+            ("auto".into(), true)
+        );
         assert_eq!(v.substitute("${DATASET|/other}").unwrap().0, "/data");
         assert_eq!(v.substitute("plain").unwrap(), ("plain".into(), false));
         assert_eq!(v.substitute("${A|}").unwrap().0, "");
@@ -108,8 +114,15 @@ mod tests {
     fn unset_and_malformed() {
         let v = vars();
         assert_eq!(v.substitute("${NOPE}"), Err(VarError::Unset("NOPE".into())));
-        assert!(matches!(v.substitute("${OPEN"), Err(VarError::Malformed(_))));
+        assert!(matches!(
+            v.substitute("${OPEN"),
+            Err(VarError::Malformed(_))
+        ));
         assert!(matches!(v.substitute("${}"), Err(VarError::Malformed(_))));
-        assert!(v.substitute("${NOPE}").unwrap_err().to_string().contains("--set NOPE="));
+        assert!(v
+            .substitute("${NOPE}")
+            .unwrap_err()
+            .to_string()
+            .contains("--set NOPE="));
     }
 }

@@ -111,7 +111,10 @@ impl Node {
         use serde_json::Value;
         match &self.kind {
             Kind::Scalar { text, quoted: true } => Value::String(text.clone()),
-            Kind::Scalar { text, quoted: false } => plain_scalar(text),
+            Kind::Scalar {
+                text,
+                quoted: false,
+            } => plain_scalar(text),
             Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             Kind::Map(entries) => Value::Object(
                 entries
@@ -274,7 +277,14 @@ mod tests {
         let blocks = root.get("blocks").unwrap();
         assert_eq!(blocks.pos.line, 3);
         let first = root.locate(&["blocks".into(), "0".into()]);
-        assert_eq!(first.get("id").unwrap().pos, Pos { file: 0, line: 3, col: 9 });
+        assert_eq!(
+            first.get("id").unwrap().pos,
+            Pos {
+                file: 0,
+                line: 3,
+                col: 9
+            }
+        );
         let params = first.get("params").unwrap();
         assert_eq!(
             params.to_json(),
