@@ -84,7 +84,10 @@ fn three_runs_give_byte_identical_trajectories() {
             .unwrap();
     let rpe = summary["accuracy"]["rpe_scan"].as_f64().unwrap();
     let step = summary["path_length"].as_f64().unwrap() / 14.0;
-    assert!(rpe < 0.05 * step, "rpe per scan {rpe} m for steps of {step} m");
+    assert!(
+        rpe < 0.05 * step,
+        "rpe per scan {rpe} m for steps of {step} m"
+    );
 }
 
 #[test]
@@ -116,7 +119,10 @@ fn default_pipeline_matches_the_plain_odometry_on_balm() {
     lidarflow::io::trajectory::write_kitti(&plain_file, &plain).unwrap();
     let same = std::fs::read(out.join("trajectory_kitti.txt")).unwrap()
         == std::fs::read(plain_file).unwrap();
-    assert!(same, "the pipeline's trajectory differs from the plain odometry's");
+    assert!(
+        same,
+        "the pipeline's trajectory differs from the plain odometry's"
+    );
 }
 
 #[test]

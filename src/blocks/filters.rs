@@ -37,7 +37,7 @@ fn schema<F: JsonSchema>() -> Schema {
 
 fn checked_range(v: &serde_json::Value) -> Result<Box<dyn CloudFilter>, ParamError> {
     let f: RangeCrop = parse_params(v)?;
-    if !(f.min >= 0.0 && f.max > f.min) {
+    if f.min.is_nan() || f.max.is_nan() || f.min < 0.0 || f.max <= f.min {
         return Err(ParamError::whole(format!(
             "need 0 <= min < max, got min {} and max {}",
             f.min, f.max
@@ -48,7 +48,7 @@ fn checked_range(v: &serde_json::Value) -> Result<Box<dyn CloudFilter>, ParamErr
 
 fn checked_voxel(v: &serde_json::Value) -> Result<Box<dyn CloudFilter>, ParamError> {
     let f: VoxelDownsample = parse_params(v)?;
-    if !(f.size > 0.0) {
+    if f.size.is_nan() || f.size <= 0.0 {
         return Err(ParamError::field(
             "size",
             format!("must be > 0, got {}", f.size),

@@ -137,10 +137,10 @@ fn plain_scalar(text: &str) -> serde_json::Value {
     if let Ok(i) = text.parse::<i64>() {
         return Value::from(i);
     }
-    let special = match text.trim_start_matches(['+', '-']) {
-        ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN" => true,
-        _ => false,
-    };
+    let special = matches!(
+        text.trim_start_matches(['+', '-']),
+        ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN"
+    );
     // serde_json holds no infinities or NaN: keep them as strings the params reject.
     if !special && text.chars().any(|c| c.is_ascii_digit()) {
         if let Ok(f) = text.parse::<f64>() {
