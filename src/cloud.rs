@@ -1,5 +1,5 @@
-//! The point cloud: positions plus optional per-point intensity, time and ring, the scan's
-//! stamp and the sensor's label. Plain data; per-point fields always have one value per
+//! The point cloud: positions plus optional per-point intensity, time, ring and source (the
+//! scan a point came from, in merged maps), the scan's stamp and the sensor's label. Plain data; per-point fields always have one value per
 //! point, checked when they are attached.
 
 use crate::error::{Error, Result};
@@ -22,6 +22,7 @@ pub struct PointCloud {
     intensity: Option<Vec<f32>>,
     time: Option<Vec<f32>>,
     ring: Option<Vec<u16>>,
+    source: Option<Vec<u32>>,
     /// Reference time of the scan, seconds (unix time or recording time). Per-point times
     /// are relative to it.
     pub stamp: f64,
@@ -66,6 +67,14 @@ impl PointCloud {
     pub fn with_ring(mut self, ring: Vec<u16>) -> Result<Self> {
         self.check_len("ring", ring.len())?;
         self.ring = Some(ring);
+        Ok(self)
+    }
+
+    /// Attaches per-point source: the index of the scan or keyframe each point came from
+    /// (set when scans are merged into a map).
+    pub fn with_source(mut self, source: Vec<u32>) -> Result<Self> {
+        self.check_len("source", source.len())?;
+        self.source = Some(source);
         Ok(self)
     }
 
@@ -116,6 +125,11 @@ impl PointCloud {
         self.ring.as_deref()
     }
 
+    /// Per-point source index, if present.
+    pub fn source(&self) -> Option<&[u32]> {
+        self.source.as_deref()
+    }
+
     /// Names of the fields present, `x y z` first.
     pub fn field_names(&self) -> Vec<&'static str> {
         let mut names = vec!["x", "y", "z"];
@@ -127,6 +141,9 @@ impl PointCloud {
         }
         if self.ring.is_some() {
             names.push("ring");
+        }
+        if self.source.is_some() {
+            names.push("source");
         }
         names
     }
@@ -156,6 +173,9 @@ impl PointCloud {
         if let Some(v) = self.ring.as_mut() {
             apply(v, &mask);
         }
+        if let Some(v) = self.source.as_mut() {
+            apply(v, &mask);
+        }
     }
 
     /// A new cloud holding the points at `indices` (in that order), with their fields.
@@ -172,6 +192,10 @@ impl PointCloud {
                 .map(|v| indices.iter().map(|&i| v[i]).collect()),
             ring: self
                 .ring
+                .as_ref()
+                .map(|v| indices.iter().map(|&i| v[i]).collect()),
+            source: self
+                .source
                 .as_ref()
                 .map(|v| indices.iter().map(|&i| v[i]).collect()),
             stamp: self.stamp,

@@ -17,6 +17,7 @@ pub mod eval;
 pub mod filters;
 pub mod geometry;
 pub mod io;
+pub mod mapping;
 pub mod odometry;
 pub mod pipeline;
 

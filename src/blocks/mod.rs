@@ -4,6 +4,8 @@
 //! and `lidarflow blocks TYPE` prints the same.
 
 pub mod filters;
+pub mod map_writers;
+pub mod maps;
 pub mod messages;
 pub mod odometry;
 pub mod readers;
@@ -19,6 +21,8 @@ pub fn registry() -> Registry {
         .chain(filters::types())
         .chain(odometry::types())
         .chain(writers::types())
+        .chain(maps::types())
+        .chain(map_writers::types())
     {
         r.register(t);
     }

@@ -1,26 +1,42 @@
 //! The `odometry` block: [`Odometry`](crate::odometry::Odometry) over a stream of scans.
 //! Its params are the odometry's own (every one documented in `OdometryParams`, with its
 //! `auto` rule) plus `map_filters`, a nested filter chain applied to keyframe points before
-//! they enter the local map.
+//! they enter the local map, and, to localize on a prebuilt map, `map` and `initial_pose`.
 
 use super::filters::{chain, FilterSpec};
 use super::messages::{Estimate, Scan, ESTIMATE, SCAN};
+use crate::geometry::pose_from_xyz_rpy;
+use crate::io::read_scan;
 use crate::odometry::{Odometry, OdometryParams};
 use crate::pipeline::registry::parse_params;
 use crate::pipeline::{downcast, Block, BlockError, BlockIo, BlockType, ParamError};
+use nalgebra::Isometry3;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 struct OdometryBlock {
-    odometry: Odometry,
+    odometry: Option<Odometry>,
+    /// Localization: the prebuilt map's file and the initial pose.
+    localize: Option<(PathBuf, Isometry3<f64>)>,
 }
 
 impl Block for OdometryBlock {
     fn run(&mut self, io: &mut BlockIo) -> Result<(), BlockError> {
+        let mut odometry = self.odometry.take().ok_or("the block runs once")?;
+        if let Some((file, initial)) = &self.localize {
+            let map =
+                read_scan(file).map_err(|e| format!("cannot load the map to localize in: {e}"))?;
+            if map.cloud.is_empty() {
+                return Err(format!("{}: the map holds no point", file.display()).into());
+            }
+            odometry = odometry.localize_in(map.cloud.points().to_vec(), *initial);
+        }
+        self.odometry = Some(odometry);
+        let odometry = self.odometry.as_mut().expect("just set");
         let send_scans = io.is_wired("scans");
         while let Some((_, m)) = io.recv() {
             let scan = downcast::<Scan>(m)?;
-            let result = self
-                .odometry
+            let result = odometry
                 .process(&scan.cloud)
                 .map_err(|e| format!("{}: {e}", scan.source))?;
             if send_scans {
@@ -32,7 +48,7 @@ impl Block for OdometryBlock {
             let estimate = Estimate {
                 result,
                 reference: scan.reference,
-                resolved: self.odometry.resolved().cloned(),
+                resolved: odometry.resolved().cloned(),
             };
             io.send("poses", Arc::new(estimate))?;
         }
@@ -40,17 +56,66 @@ impl Block for OdometryBlock {
     }
 }
 
+/// Params of the odometry block beyond the odometry's own.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct BlockExtras {
+    map_filters: Option<Vec<FilterSpec>>,
+    map: Option<PathBuf>,
+    initial_pose: Option<serde_json::Value>,
+}
+
+/// `"x y z roll pitch yaw"` (metres, degrees) or a list of the six numbers.
+fn parse_initial_pose(v: &serde_json::Value) -> Result<Isometry3<f64>, ParamError> {
+    let numbers: Option<Vec<f64>> = match v {
+        serde_json::Value::String(s) => s
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|t| !t.is_empty())
+            .map(|t| t.parse().ok())
+            .collect(),
+        serde_json::Value::Array(a) => a.iter().map(serde_json::Value::as_f64).collect(),
+        _ => None,
+    };
+    match numbers.as_deref() {
+        Some([x, y, z, r, p, w]) => Ok(pose_from_xyz_rpy(
+            *x,
+            *y,
+            *z,
+            r.to_radians(),
+            p.to_radians(),
+            w.to_radians(),
+        )),
+        _ => Err(ParamError::field(
+            "initial_pose",
+            format!("expected \"x y z roll pitch yaw\" (metres, degrees), got {v}"),
+        )),
+    }
+}
+
 fn build(v: &serde_json::Value) -> Result<Box<dyn Block>, ParamError> {
     let mut rest = v.clone();
-    let filters = match rest.as_object_mut().and_then(|o| o.remove("map_filters")) {
-        None | Some(serde_json::Value::Null) => Vec::new(),
-        Some(f) => parse_params::<Vec<FilterSpec>>(&f)
-            .map_err(|e| e.under(&["map_filters".to_string()]))?,
-    };
+    let mut extras = serde_json::Map::new();
+    if let Some(o) = rest.as_object_mut() {
+        for key in ["map_filters", "map", "initial_pose"] {
+            if let Some(x) = o.remove(key) {
+                extras.insert(key.into(), x);
+            }
+        }
+    }
+    let extras: BlockExtras = parse_params(&serde_json::Value::Object(extras))?;
     let params: OdometryParams = parse_params(&rest)?;
-    let chain = chain("map_filters", &filters)?;
+    let chain = chain(
+        "map_filters",
+        extras.map_filters.as_deref().unwrap_or_default(),
+    )?;
+    let initial = match &extras.initial_pose {
+        None => Isometry3::identity(),
+        Some(v) => parse_initial_pose(v)?,
+    };
+    let map = extras.map.filter(|p| !p.as_os_str().is_empty());
     Ok(Box::new(OdometryBlock {
-        odometry: Odometry::new(params).with_map_filters(chain),
+        odometry: Some(Odometry::new(params).with_map_filters(chain)),
+        localize: map.map(|m| (m, initial)),
     }))
 }
 
@@ -64,8 +129,24 @@ fn schema() -> schemars::Schema {
         "type": "array",
         "default": [],
     });
+    let map = serde_json::json!({
+        "description": "Localization: a prebuilt map (LAS, LAZ, PLY, PCD or .bin point cloud in \
+                        the world frame, e.g. from `lidarflow map build`) used as the local map, \
+                        fixed: no scan is inserted. Empty or absent: odometry with mapping.",
+        "type": "string",
+        "default": "",
+    });
+    let initial = serde_json::json!({
+        "description": "Localization: the pose of the first scan in the map, \"x y z roll pitch \
+                        yaw\" in metres and degrees; the first registration starts there with a \
+                        wide threshold.",
+        "type": "string",
+        "default": "0 0 0 0 0 0",
+    });
     if let Some(props) = s.get_mut("properties").and_then(|p| p.as_object_mut()) {
         props.insert("map_filters".into(), filters);
+        props.insert("map".into(), map);
+        props.insert("initial_pose".into(), initial);
     }
     s
 }

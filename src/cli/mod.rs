@@ -3,6 +3,7 @@
 mod blocks;
 mod demo;
 mod info;
+mod map;
 mod run;
 mod synth;
 
@@ -24,6 +25,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// List the block types, or describe one with its ports and params.
     Blocks(blocks::BlocksArgs),
+    /// View-based maps: info, export-trajectory, cut, join, build.
+    Map(map::MapArgs),
     /// Generate a synthetic recording: a street ray-cast by a moving spinning LiDAR.
     Synth(synth::SynthArgs),
     /// Describe a recording: scans, points, fields, time span, reference poses.
@@ -43,6 +46,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Blocks(args) => blocks::run(args),
+        Command::Map(args) => map::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Info(args) => info::run(args),
     };

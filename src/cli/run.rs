@@ -25,7 +25,7 @@ pub(crate) struct RunArgs {
     set: Vec<(String, String)>,
 }
 
-fn parse_set(s: &str) -> std::result::Result<(String, String), String> {
+pub(crate) fn parse_set(s: &str) -> std::result::Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
         _ => Err(format!("`{s}`: write NAME=VALUE")),

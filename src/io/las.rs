@@ -1,5 +1,6 @@
 //! LAS and LAZ through the `las` crate. Per point: x y z (stored at 0.1 mm), intensity,
-//! `gps_time` as per-point time when present, ring in `user_data`.
+//! `gps_time` as per-point time when present, ring in `user_data`, and on writing the
+//! source (keyframe id of a merged map) in `point_source_id` (saturating at 65535).
 
 use super::columns::{Columns, Role};
 use super::{atomic, LoadedScan};
@@ -80,6 +81,9 @@ pub fn write(path: &Path, cloud: &PointCloud) -> Result<()> {
                     .intensity()
                     .map_or(0, |v| v[i].round().clamp(0.0, u16::MAX as f32) as u16),
                 user_data: cloud.ring().map_or(0, |v| v[i].min(255) as u8),
+                point_source_id: cloud
+                    .source()
+                    .map_or(0, |v| v[i].min(u16::MAX as u32) as u16),
                 gps_time: has_time.then(|| cloud.stamp + cloud.time().map_or(0.0, |v| v[i] as f64)),
                 ..Default::default()
             };

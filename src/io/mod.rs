@@ -12,6 +12,7 @@ pub mod pcd;
 pub mod ply;
 pub mod scalar;
 pub mod trajectory;
+pub mod view_map;
 
 use crate::cloud::PointCloud;
 use crate::error::{Error, Result};

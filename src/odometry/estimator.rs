@@ -103,6 +103,12 @@ pub struct Odometry {
     /// Filters applied, in the sensor frame, to a keyframe's points before they enter the
     /// local map.
     map_filters: FilterChain,
+    /// Localization: a prebuilt map (world frame) and the initial pose, until loaded.
+    fixed_map: Option<(Vec<Point3<f64>>, Isometry3<f64>)>,
+    /// Whether scans are inserted in the local map (off when localizing on a fixed map).
+    mapping: bool,
+    /// The pose the first scan is predicted at.
+    origin: Isometry3<f64>,
 }
 
 impl Odometry {
@@ -121,7 +127,20 @@ impl Odometry {
             bootstrap: None,
             coarse_scores: Vec::new(),
             map_filters: FilterChain::default(),
+            fixed_map: None,
+            mapping: true,
+            origin: Isometry3::identity(),
         }
+    }
+
+    /// The same odometry localizing on a prebuilt map: `points` (world frame) become the
+    /// local map, fixed (no scan is inserted), and the first scan is registered from
+    /// `initial` with the widened threshold of a gap.
+    pub fn localize_in(mut self, points: Vec<Point3<f64>>, initial: Isometry3<f64>) -> Odometry {
+        self.fixed_map = Some((points, initial));
+        self.mapping = false;
+        self.origin = initial;
+        self
     }
 
     /// The same odometry, passing keyframe points through `chain` (in the sensor frame)
@@ -175,16 +194,30 @@ impl Odometry {
                 self.resolved = Some(resolved);
             }
         }
+        // Localization: the prebuilt map becomes the local map once its voxel size is known.
+        let mut relocating = false;
+        if let Some(map) = self.map.as_mut() {
+            if let Some((points, initial)) = self.fixed_map.take() {
+                map.update(
+                    &points,
+                    &Point3::from(initial.translation.vector),
+                    f64::INFINITY,
+                );
+                relocating = true;
+            }
+        }
         let dt = self.last.map(|l| cloud.stamp - l.stamp);
         if let Some(dt) = dt {
             self.intervals.push(dt);
         }
-        let gap = dt.is_some_and(|dt| dt > self.max_gap());
+        // The first scan on a fixed map is registered like one after a gap: from the
+        // initial pose, no motion, a wide threshold.
+        let gap = relocating || dt.is_some_and(|dt| dt > self.max_gap());
         // Prediction on the real time step; a long gap predicts no motion.
         let (predicted, predicted_twist) = match (&self.last, dt) {
             (Some(l), Some(dt)) if !gap => (l.pose * exp(&(l.twist * dt)), l.twist),
             (Some(l), _) => (l.pose, Twist::zeros()),
-            (None, _) => (Isometry3::identity(), Twist::zeros()),
+            (None, _) => (self.origin, Twist::zeros()),
         };
         let mut result = ScanResult {
             index,
@@ -259,7 +292,12 @@ impl Odometry {
                 estimate_twist: false,
                 point_sigma: rp.residual_sigma,
             };
-            let last = self.last.expect("map is filled after a first scan");
+            // Only a fixed map is filled before a first scan: start from its initial pose.
+            let last = self.last.unwrap_or(State {
+                stamp: cloud.stamp,
+                pose: predicted,
+                twist: Twist::zeros(),
+            });
             let dt = dt.unwrap_or(0.1);
             let twist_of = |pose: &Isometry3<f64>| {
                 if gap {
@@ -425,6 +463,7 @@ impl Odometry {
             .keyframe_distance
             .resolve(|| rp.voxel_size.max(0.2 * speed));
         let is_keyframe = good
+            && self.mapping
             && self.last_keyframe.is_none_or(|k| {
                 let (d, a) = magnitude(&(k.inverse() * pose));
                 d >= kf_distance || a.to_degrees() >= self.params.keyframe_angle

@@ -295,10 +295,18 @@ impl Reader<'_> {
     /// Substitutes variables in every scalar value (keys are left alone).
     fn substitute(&mut self, node: &mut Node, id: &str) {
         match &mut node.kind {
-            // A substituted plain scalar is typed by its value (`${VOXEL|0.5}` is a number,
-            // `${VOXEL|auto}` a word); a quoted one stays a string.
-            Kind::Scalar { text, .. } => match self.vars.substitute(text) {
-                Ok((new, true)) => *text = new,
+            // A substituted scalar is typed by its value (`${VOXEL|0.5}` is a number,
+            // `${VOXEL|auto}` a word) when it is plain, or when it is nothing but one
+            // variable: flow mappings need quotes around `${...}`, and `"${VOXEL|0.5}"`
+            // should still be a number. Other quoted text stays a string.
+            Kind::Scalar { text, quoted } => match self.vars.substitute(text) {
+                Ok((new, true)) => {
+                    let t = text.trim();
+                    if t.starts_with("${") && t.ends_with('}') && t.matches("${").count() == 1 {
+                        *quoted = false;
+                    }
+                    *text = new;
+                }
                 Ok((_, false)) => {}
                 Err(e) => self.diags.push(node.pos, Some(id), e.to_string()),
             },
@@ -445,7 +453,8 @@ mod tests {
             "p.yaml",
             "blocks:\n  - id: src\n    type: reader\n    params: {path: \"${DATASET}\"}\n  \
              - id: f\n    type: filter\n    params:\n      include: common.yaml\n      a: 3\n    \
-             inputs:\n      input: src/scans\n",
+             inputs:\n      input: src/scans\n  \
+             - {id: g, type: t, params: {n: \"${N|0.5}\", s: '0.5', t: \"x${DATASET}\"}}\n",
         );
         let vars = Vars {
             set: [("DATASET".to_string(), "/d".to_string())].into(),
@@ -453,7 +462,7 @@ mod tests {
         };
         let (spec, diags) = load(&main, &vars);
         assert!(diags.is_empty(), "{diags}");
-        assert_eq!(spec.blocks.len(), 2);
+        assert_eq!(spec.blocks.len(), 3);
         assert_eq!(
             spec.blocks[0].params.to_json(),
             serde_json::json!({"path": "/d"})
