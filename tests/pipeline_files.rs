@@ -177,6 +177,8 @@ fn every_shipped_pipeline_validates() {
         set: [
             ("DATASET".to_string(), "/some/dataset".to_string()),
             ("OUTPUT_DIR".to_string(), "/some/out".to_string()),
+            ("MAP".to_string(), "/some/map".to_string()),
+            ("OUTPUT".to_string(), "/some/out/map.laz".to_string()),
         ]
         .into(),
         use_env: false,

@@ -262,7 +262,7 @@ mod tests {
         PointCloud::new((0..n).map(|i| Point3::new(i as f64, 1.0, 2.0)).collect())
             .with_intensity(vec![7.0; n])
             .unwrap()
-            .with_time((0..n).map(|i| i as f32 * 0.01).collect())
+            .with_time((0..n).map(|i| i as f32 * 0.01 - 0.02).collect())
             .unwrap()
             .with_stamp(stamp)
     }
@@ -285,8 +285,9 @@ mod tests {
         let scan = map.read_scan(k).unwrap();
         assert_eq!(scan.len(), 5);
         assert_eq!(scan.stamp, 1.6e9 + 0.1);
-        // Relative times survive: 0.04 s for the last point.
-        assert!((scan.time().unwrap()[4] - 0.04).abs() < 1e-6);
+        // Relative times survive, negative ones too (points before the stamp).
+        assert!((scan.time().unwrap()[0] + 0.02).abs() < 1e-6);
+        assert!((scan.time().unwrap()[4] - 0.02).abs() < 1e-6);
         assert!(ViewMap::create(dir.path(), "lidar", false).is_err());
     }
 
