@@ -63,6 +63,21 @@ pub struct KeyframesParams {
     /// stopping.
     #[serde(default)]
     pub skip_bad: bool,
+    /// Which pose each keyframe carries: `estimated` (the odometry's) or `reference` (the
+    /// recording's reference pose stored beside it, e.g. to build a ground-truth map).
+    #[serde(default)]
+    pub poses: PoseSource,
+}
+
+/// Which stored pose a keyframe is placed with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PoseSource {
+    /// The pose the odometry estimated.
+    #[default]
+    Estimated,
+    /// The recording's reference pose (an error for keyframes without one).
+    Reference,
 }
 
 struct KeyframesReader {
@@ -93,13 +108,23 @@ impl Block for KeyframesReader {
                 }
                 Err(e) => return Err(format!("{e} (--skip-bad builds from the others)").into()),
             };
+            let pose = match self.params.poses {
+                PoseSource::Estimated => k.pose(),
+                PoseSource::Reference => k.reference().ok_or_else(|| {
+                    format!(
+                        "{}: keyframe {} has no reference pose (the recording had none)",
+                        map.dir.display(),
+                        k.id
+                    )
+                })?,
+            };
             let scan = Scan {
                 index: k.id as usize,
                 stamp: k.stamp,
                 cloud: Arc::new(cloud),
                 source: map.scan_path(k).display().to_string().into(),
                 reference: k.reference(),
-                pose: Some(k.pose()),
+                pose: Some(pose),
                 twist: Some(k.twist()),
             };
             io.send("scans", Arc::new(scan))?;
