@@ -87,7 +87,7 @@ fn balm_keeps_keyframes_and_builds_a_laz_map_around_the_path() {
 
     let map = ViewMap::open(out.join("map")).unwrap();
     let n = map.index.keyframes.len();
-    assert!(n >= 5 && n <= 30, "{n} keyframes from 30 scans");
+    assert!((5..=30).contains(&n), "{n} keyframes from 30 scans");
     assert!(map.index.keyframes.iter().all(|k| k.reference.is_some()));
     let info = ok(&lidarflow(&["map", "info", s(&out.join("map"))]));
     assert!(info.contains(&format!("keyframes      {n}\n")), "{info}");
