@@ -2,6 +2,7 @@
 
 mod blocks;
 mod demo;
+mod eval;
 mod info;
 mod map;
 mod run;
@@ -27,6 +28,8 @@ enum Command {
     Blocks(blocks::BlocksArgs),
     /// View-based maps: info, export-trajectory, cut, join, build.
     Map(map::MapArgs),
+    /// Score a trajectory against a reference: ATE (origin and SE(3) aligned), RPE, drift.
+    Eval(eval::EvalArgs),
     /// Generate a synthetic recording: a street ray-cast by a moving spinning LiDAR.
     Synth(synth::SynthArgs),
     /// Describe a recording: scans, points, fields, time span, reference poses.
@@ -47,6 +50,7 @@ pub fn main() -> i32 {
         Command::Demo(args) => demo::run(args),
         Command::Blocks(args) => blocks::run(args),
         Command::Map(args) => map::run(args),
+        Command::Eval(args) => eval::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Info(args) => info::run(args),
     };

@@ -1,5 +1,8 @@
 //! Trajectory error metrics against a reference, pose by pose (same count, same order).
 
+pub mod align;
+pub mod report;
+
 use crate::io::trajectory::Trajectory;
 use nalgebra::Isometry3;
 
@@ -56,6 +59,15 @@ pub fn errors(reference: &Trajectory, estimate: &Trajectory) -> Errors {
 
 /// KITTI-style segment drift in percent (see [`Errors::drift_pct`]).
 pub fn drift(reference: &[Isometry3<f64>], estimate: &[Isometry3<f64>]) -> f64 {
+    drift_with_segments(reference, estimate).0
+}
+
+/// KITTI-style segment drift in percent, and the segment lengths it used (100..800 m, or
+/// 10..80 m when the path is shorter than 900 m).
+pub fn drift_with_segments(
+    reference: &[Isometry3<f64>],
+    estimate: &[Isometry3<f64>],
+) -> (f64, Vec<f64>) {
     let mut dist = vec![0.0];
     for w in reference.windows(2) {
         let step = (w[1].translation.vector - w[0].translation.vector).norm();
@@ -68,10 +80,10 @@ pub fn drift(reference: &[Isometry3<f64>], estimate: &[Isometry3<f64>]) -> f64 {
         (1..=8).map(|k| 10.0 * k as f64).collect()
     };
     let (mut sum, mut count) = (0.0, 0usize);
-    for i in 0..reference.len() {
+    for i in 0..reference.len().min(estimate.len()) {
         for &length in &segments {
             let j = dist.partition_point(|&d| d < dist[i] + length);
-            if j >= reference.len() {
+            if j >= reference.len().min(estimate.len()) {
                 continue;
             }
             let dr = reference[i].inverse() * reference[j];
@@ -80,11 +92,12 @@ pub fn drift(reference: &[Isometry3<f64>], estimate: &[Isometry3<f64>]) -> f64 {
             count += 1;
         }
     }
-    if count == 0 {
+    let pct = if count == 0 {
         f64::NAN
     } else {
         100.0 * sum / count as f64
-    }
+    };
+    (pct, segments)
 }
 
 #[cfg(test)]
