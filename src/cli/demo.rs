@@ -58,12 +58,18 @@ pub(crate) fn run(args: DemoArgs) -> Result<i32> {
         ("OUTPUT_DIR".to_string(), args.output.display().to_string()),
     ]
     .into();
-    super::run::run_pipeline(
-        &pipeline,
-        &Vars {
-            set,
-            use_env: false,
-        },
-        &args.output,
-    )
+    let vars = Vars {
+        set,
+        use_env: false,
+    };
+    let watch = ("odometry", "poses", Some(report.frames));
+    let code = super::run::run_pipeline(&pipeline, &vars, &args.output, watch)?;
+    if code == 0 {
+        crate::cli::print(&format!(
+            "next: `lidarflow run pipelines/lidar3d-default.yaml --dataset PATH` on your own \
+             recording, or `--set VELOCITY=off` on {} to see what velocity estimation buys\n",
+            data.display()
+        ));
+    }
+    Ok(code)
 }

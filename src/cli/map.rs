@@ -164,7 +164,8 @@ pub(crate) fn run(args: MapArgs) -> Result<i32> {
             let keyframes = ViewMap::open(&map)
                 .map(|m| m.index.keyframes.len())
                 .unwrap_or(0);
-            let code = super::run::run_pipeline(&pipeline, &Vars::with_env(vars), &dir)?;
+            let watch = ("keyframes", "scans", Some(keyframes));
+            let code = super::run::run_pipeline(&pipeline, &Vars::with_env(vars), &dir, watch)?;
             if code == 0 {
                 let s = start.elapsed().as_secs_f64();
                 crate::cli::print(&format!(

@@ -5,6 +5,7 @@ mod demo;
 mod eval;
 mod info;
 mod map;
+mod progress;
 mod run;
 mod synth;
 

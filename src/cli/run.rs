@@ -38,13 +38,29 @@ pub(crate) fn run(args: RunArgs) -> Result<i32> {
         set.insert("DATASET".into(), d.display().to_string());
     }
     set.insert("OUTPUT_DIR".into(), args.output.display().to_string());
-    run_pipeline(&args.pipeline, &Vars::with_env(set), &args.output)
+    let vars = Vars::with_env(set);
+    // The scans to expect, for the progress bar's ETA.
+    let total = args.dataset.as_ref().and_then(|d| {
+        let sequence = vars.get("SEQUENCE").filter(|s| !s.is_empty());
+        crate::datasets::Recording::open(d, sequence.as_deref())
+            .ok()
+            .map(|r| r.len())
+    });
+    run_pipeline(
+        &args.pipeline,
+        &vars,
+        &args.output,
+        ("odometry", "poses", total),
+    )
 }
+
+/// Which output to count for the progress display: (block type, port, expected total).
+pub(crate) type Watch = (&'static str, &'static str, Option<usize>);
 
 /// Checks and runs the pipeline at `path`; prints the summary the run left in `output`.
 /// Exit codes: 0 done, 1 a block failed, 2 the pipeline file is wrong, 130 interrupted.
-pub(crate) fn run_pipeline(path: &Path, vars: &Vars, output: &Path) -> Result<i32> {
-    let graph = match pipeline::load(path, vars, &registry()) {
+pub(crate) fn run_pipeline(path: &Path, vars: &Vars, output: &Path, watch: Watch) -> Result<i32> {
+    let mut graph = match pipeline::load(path, vars, &registry()) {
         Ok(g) => g,
         Err(diags) => {
             eprint!("{diags}");
@@ -71,7 +87,11 @@ pub(crate) fn run_pipeline(path: &Path, vars: &Vars, output: &Path) -> Result<i3
         });
     }
     let started = SystemTime::now();
+    let progress = graph
+        .watch(watch.0, watch.1)
+        .map(|counter| super::progress::show(counter, watch.2, "scans"));
     let result = pipeline::run(graph, stop);
+    drop(progress);
     // Only a summary this run wrote (a map build writes none beside an older one).
     let summary = output.join("summary.json");
     let fresh = std::fs::metadata(&summary)

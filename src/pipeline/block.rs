@@ -5,7 +5,7 @@
 use crossbeam_channel::{Receiver, Select, Sender};
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// A message between blocks: any shared, immutable value. Ports declare its type by name.
@@ -40,6 +40,7 @@ pub struct BlockIo {
     inputs: Vec<(String, Receiver<Message>)>,
     outputs: BTreeMap<String, Vec<Sender<Message>>>,
     stop: Arc<AtomicBool>,
+    counters: BTreeMap<String, Arc<AtomicUsize>>,
 }
 
 impl BlockIo {
@@ -53,7 +54,13 @@ impl BlockIo {
             inputs,
             outputs,
             stop,
+            counters: BTreeMap::new(),
         }
+    }
+
+    /// Counts the messages sent on output `port` into `counter` (progress reporting).
+    pub fn count_sent(&mut self, port: &str, counter: Arc<AtomicUsize>) {
+        self.counters.insert(port.to_string(), counter);
     }
 
     /// The next message on any input, with its port name; `None` once every input ended.
@@ -92,6 +99,9 @@ impl BlockIo {
     /// Sends `message` to every block wired to output `port` (blocking while their
     /// channels are full). A port nobody listens to drops the message.
     pub fn send(&self, port: &str, message: Message) -> Result<(), Disconnected> {
+        if let Some(c) = self.counters.get(port) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
         let Some(senders) = self.outputs.get(port) else {
             return Ok(());
         };

@@ -46,14 +46,20 @@ pub fn run(graph: Graph, stop: Arc<AtomicBool>) -> Result<(), BlockFailure> {
             .push(tx);
         inputs[w.to.0].push((w.to.1.clone(), rx));
     }
+    let mut counters: Vec<Vec<(String, Arc<std::sync::atomic::AtomicUsize>)>> =
+        (0..n).map(|_| Vec::new()).collect();
+    for (i, port, c) in graph.counters {
+        counters[i].push((port, c));
+    }
     let failure: Arc<Mutex<Option<BlockFailure>>> = Arc::new(Mutex::new(None));
     std::thread::scope(|scope| {
-        for (((mut block, id), ins), outs) in graph
+        for ((((mut block, id), ins), outs), watched) in graph
             .blocks
             .into_iter()
             .zip(graph.ids.iter())
             .zip(inputs)
             .zip(outputs)
+            .zip(counters)
         {
             let (stop_flag, failure_slot) = (stop.clone(), failure.clone());
             let spawned =
@@ -62,6 +68,9 @@ pub fn run(graph: Graph, stop: Arc<AtomicBool>) -> Result<(), BlockFailure> {
                     .spawn_scoped(scope, move || {
                         let (stop, failure) = (stop_flag, failure_slot);
                         let mut io = BlockIo::new(ins, outs, stop.clone());
+                        for (port, c) in watched {
+                            io.count_sent(&port, c);
+                        }
                         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                             block.run(&mut io)
                         }));
@@ -166,8 +175,10 @@ mod tests {
     #[test]
     fn fan_out_shares_messages_and_end_of_stream_propagates() {
         let (a, b) = (Arc::default(), Arc::default());
-        let graph = Graph {
+        let mut graph = Graph {
             ids: vec!["src".into(), "a".into(), "b".into()],
+            types: vec!["source".into(), "sink".into(), "sink".into()],
+            counters: Vec::new(),
             blocks: vec![
                 Box::new(Source(100)),
                 Box::new(Sink(Arc::clone(&a))),
@@ -175,7 +186,10 @@ mod tests {
             ],
             wires: vec![wire(0, 1, "in"), wire(0, 2, "in")],
         };
+        let sent = graph.watch("source", "out").unwrap();
+        assert!(graph.watch("nowhere", "out").is_none());
         run(graph, Arc::new(AtomicBool::new(false))).unwrap();
+        assert_eq!(sent.load(Ordering::SeqCst), 100);
         let (a, b) = (a.lock().unwrap(), b.lock().unwrap());
         assert_eq!(a.len(), 100);
         assert_eq!(*a, *b, "both sinks saw the same allocations, in order");
@@ -188,6 +202,8 @@ mod tests {
         let passed = Arc::new(AtomicUsize::new(0));
         let graph = Graph {
             ids: vec!["src".into(), "picky".into(), "sink".into()],
+            types: vec!["source".into(), "picky".into(), "sink".into()],
+            counters: Vec::new(),
             blocks: vec![
                 Box::new(Source(1_000_000)),
                 Box::new(FailAt(10, passed.clone())),
@@ -211,6 +227,8 @@ mod tests {
         let stop = Arc::new(AtomicBool::new(true));
         let graph = Graph {
             ids: vec!["src".into(), "sink".into()],
+            types: vec!["source".into(), "sink".into()],
+            counters: Vec::new(),
             blocks: vec![
                 Box::new(Source(u32::MAX)),
                 Box::new(Sink(Arc::clone(&seen))),

@@ -8,6 +8,8 @@ use super::file::{BlockSpec, PipelineSpec};
 use super::registry::{ParamError, Registry};
 use super::yaml::Node;
 use std::collections::HashMap;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 
 /// A wire between two built blocks: (block index, output port) to (block index, input port).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,10 +24,25 @@ pub struct Wire {
 pub struct Graph {
     /// Block ids, in file order.
     pub ids: Vec<String>,
+    /// Block type names, in file order.
+    pub types: Vec<String>,
+    /// Message counters on (block index, output port), for progress reports.
+    pub counters: Vec<(usize, String, Arc<AtomicUsize>)>,
     /// The blocks, in file order.
     pub blocks: Vec<Box<dyn Block>>,
     /// The wires.
     pub wires: Vec<Wire>,
+}
+
+impl Graph {
+    /// A counter of the messages the first block of type `block_type` sends on `port`
+    /// (`None` when the pipeline has no such block).
+    pub fn watch(&mut self, block_type: &str, port: &str) -> Option<Arc<AtomicUsize>> {
+        let i = self.types.iter().position(|t| t == block_type)?;
+        let counter = Arc::new(AtomicUsize::new(0));
+        self.counters.push((i, port.to_string(), counter.clone()));
+        Some(counter)
+    }
 }
 
 /// Checks `spec` against `registry` and builds its blocks. `None` when anything is wrong
@@ -168,6 +185,8 @@ pub fn build(spec: &PipelineSpec, registry: &Registry, diags: &mut Diagnostics) 
     }
     Some(Graph {
         ids: spec.blocks.iter().map(|b| b.id.clone()).collect(),
+        types: spec.blocks.iter().map(|b| b.type_name.clone()).collect(),
+        counters: Vec::new(),
         blocks,
         wires,
     })
