@@ -20,6 +20,7 @@ pub mod io;
 pub mod mapping;
 pub mod odometry;
 pub mod pipeline;
+pub mod viz;
 
 pub use cloud::PointCloud;
 pub use error::{Error, Result};

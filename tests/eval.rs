@@ -20,6 +20,7 @@ fn eval_scores_known_errors_in_both_formats() {
         &(0..10).map(|i| kitti(0.98 * i as f64)).collect::<Vec<_>>(),
     );
     let json = dir.path().join("eval.json");
+    let plot = dir.path().join("eval.png");
     let out = Command::new(env!("CARGO_BIN_EXE_lidarflow"))
         .args([
             "eval",
@@ -27,6 +28,8 @@ fn eval_scores_known_errors_in_both_formats() {
             e.to_str().unwrap(),
             "--json",
             json.to_str().unwrap(),
+            "--plot",
+            plot.to_str().unwrap(),
         ])
         .output()
         .unwrap();
@@ -45,6 +48,20 @@ fn eval_scores_known_errors_in_both_formats() {
     // SE(3) alignment centres the error: the largest is half of the origin-aligned one.
     let se3 = v["ate_se3"]["max"].as_f64().unwrap();
     assert!((se3 - 0.09).abs() < 1e-9, "{se3}");
+
+    // The plot is a PNG with something drawn in the two trajectory colours.
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&plot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let (w, h) = (reader.info().width, reader.info().height);
+    assert_eq!((w, h), (1400, 700));
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    let step = frame.color_type.samples();
+    let has = |rgb: [u8; 3]| pixels.chunks(step).any(|p| p[..3] == rgb);
+    assert!(
+        has([0, 110, 220]) && has([240, 120, 0]),
+        "reference and estimate drawn"
+    );
 
     // TUM files pair by time: the estimate has every other pose, 3 ms late.
     let (rt, et) = (dir.path().join("ref.tum"), dir.path().join("est.tum"));

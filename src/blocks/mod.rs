@@ -9,6 +9,7 @@ pub mod maps;
 pub mod messages;
 pub mod odometry;
 pub mod readers;
+pub mod viewer;
 pub mod writers;
 
 use crate::pipeline::Registry;
@@ -23,6 +24,7 @@ pub fn registry() -> Registry {
         .chain(writers::types())
         .chain(maps::types())
         .chain(map_writers::types())
+        .chain(viewer::types())
     {
         r.register(t);
     }

@@ -10,6 +10,7 @@ use crate::io::read_scan;
 use crate::odometry::{Odometry, OdometryParams};
 use crate::pipeline::registry::parse_params;
 use crate::pipeline::{downcast, Block, BlockError, BlockIo, BlockType, ParamError};
+use crate::PointCloud;
 use nalgebra::Isometry3;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,6 +19,8 @@ struct OdometryBlock {
     odometry: Option<Odometry>,
     /// Localization: the prebuilt map's file and the initial pose.
     localize: Option<(PathBuf, Isometry3<f64>)>,
+    /// Send the local map every this many keyframes.
+    publish_map_every: usize,
 }
 
 impl Block for OdometryBlock {
@@ -34,6 +37,8 @@ impl Block for OdometryBlock {
         self.odometry = Some(odometry);
         let odometry = self.odometry.as_mut().expect("just set");
         let send_scans = io.is_wired("scans");
+        let send_map = io.is_wired("local_map");
+        let mut keyframes = 0usize;
         while let Some((_, m)) = io.recv() {
             let scan = downcast::<Scan>(m)?;
             let result = odometry
@@ -50,7 +55,23 @@ impl Block for OdometryBlock {
                 reference: scan.reference,
                 resolved: odometry.resolved().cloned(),
             };
+            let keyframe = estimate.result.keyframe;
             io.send("poses", Arc::new(estimate))?;
+            if send_map && keyframe {
+                // The first keyframe's map, then every `publish_map_every`-th.
+                if keyframes % self.publish_map_every == 0 {
+                    if let Some(map) = odometry.local_map() {
+                        let cloud =
+                            PointCloud::new(map.points().copied().collect()).with_stamp(scan.stamp);
+                        let mut out = (*scan).clone();
+                        out.cloud = Arc::new(cloud);
+                        out.pose = Some(Isometry3::identity());
+                        out.twist = None;
+                        io.send("local_map", Arc::new(out))?;
+                    }
+                }
+                keyframes += 1;
+            }
         }
         Ok(())
     }
@@ -63,6 +84,7 @@ struct BlockExtras {
     map_filters: Option<Vec<FilterSpec>>,
     map: Option<PathBuf>,
     initial_pose: Option<serde_json::Value>,
+    publish_map_every: Option<usize>,
 }
 
 /// `"x y z roll pitch yaw"` (metres, degrees) or a list of the six numbers.
@@ -96,7 +118,7 @@ fn build(v: &serde_json::Value) -> Result<Box<dyn Block>, ParamError> {
     let mut rest = v.clone();
     let mut extras = serde_json::Map::new();
     if let Some(o) = rest.as_object_mut() {
-        for key in ["map_filters", "map", "initial_pose"] {
+        for key in ["map_filters", "map", "initial_pose", "publish_map_every"] {
             if let Some(x) = o.remove(key) {
                 extras.insert(key.into(), x);
             }
@@ -116,6 +138,7 @@ fn build(v: &serde_json::Value) -> Result<Box<dyn Block>, ParamError> {
     Ok(Box::new(OdometryBlock {
         odometry: Some(Odometry::new(params).with_map_filters(chain)),
         localize: map.map(|m| (m, initial)),
+        publish_map_every: extras.publish_map_every.unwrap_or(10).max(1),
     }))
 }
 
@@ -143,7 +166,14 @@ fn schema() -> schemars::Schema {
         "type": "string",
         "default": "0 0 0 0 0 0",
     });
+    let every = serde_json::json!({
+        "description": "Send the local map on the `local_map` output every this many keyframes \
+                        (when that output is wired, e.g. to a viewer).",
+        "type": "integer",
+        "default": 10,
+    });
     if let Some(props) = s.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        props.insert("publish_map_every".into(), every);
         props.insert("map_filters".into(), filters);
         props.insert("map".into(), map);
         props.insert("initial_pose".into(), initial);
@@ -175,5 +205,10 @@ pub fn types() -> Vec<BlockType> {
         "scans",
         SCAN,
         "the input scans, carrying their estimated pose and twist",
+    )
+    .output(
+        "local_map",
+        SCAN,
+        "the local map's points (world frame, pose identity) every `publish_map_every` keyframes",
     )]
 }

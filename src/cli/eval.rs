@@ -1,4 +1,4 @@
-//! `lidarflow eval REFERENCE ESTIMATE [--json FILE]`: scores a trajectory against a
+//! `lidarflow eval REFERENCE ESTIMATE [--json FILE] [--plot FILE.png]`: scores a trajectory against a
 //! reference. TUM files are paired by time, KITTI files (and a KITTI file against a TUM
 //! file) by line.
 
@@ -17,6 +17,9 @@ pub(crate) struct EvalArgs {
     /// Also write the figures as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Also draw a PNG: top view of both trajectories and the error along the path.
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// Largest stamp difference when pairing TUM poses by time, seconds.
     #[arg(long, default_value_t = 0.01)]
     max_dt: f64,
@@ -72,6 +75,14 @@ pub(crate) fn run(args: EvalArgs) -> Result<i32> {
     }
     let rep = report(&r, &e);
     crate::cli::print(&table(&rep, by_time));
+    if let Some(png) = &args.plot {
+        let title = format!(
+            "{} vs {}",
+            args.estimate.display(),
+            args.reference.display()
+        );
+        crate::eval::plot::draw(&rep, &title, png, 1400, 700)?;
+    }
     if let Some(json) = &args.json {
         let text = serde_json::to_string_pretty(&rep).map_err(|e| Error::Invalid(e.to_string()))?;
         atomic::write_bytes(json, text.as_bytes())?;

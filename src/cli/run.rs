@@ -23,6 +23,14 @@ pub(crate) struct RunArgs {
     /// Sets a pipeline variable, e.g. `--set SEQUENCE=00 --set VOXEL=0.5` (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
     set: Vec<(String, String)>,
+    /// Where the viewer block sends the run: none, spawn, connect=HOST:PORT or save=FILE.rrd
+    /// (sets `${VIZ}`).
+    #[arg(long, default_value = "none", value_parser = parse_viz)]
+    viz: String,
+}
+
+fn parse_viz(s: &str) -> std::result::Result<String, String> {
+    s.parse::<crate::viz::VizTarget>().map(|_| s.to_string())
 }
 
 pub(crate) fn parse_set(s: &str) -> std::result::Result<(String, String), String> {
@@ -38,6 +46,7 @@ pub(crate) fn run(args: RunArgs) -> Result<i32> {
         set.insert("DATASET".into(), d.display().to_string());
     }
     set.insert("OUTPUT_DIR".into(), args.output.display().to_string());
+    set.insert("VIZ".into(), args.viz.clone());
     let vars = Vars::with_env(set);
     // The scans to expect, for the progress bar's ETA.
     let total = args.dataset.as_ref().and_then(|d| {
@@ -109,7 +118,7 @@ pub(crate) fn run_pipeline(path: &Path, vars: &Vars, output: &Path, watch: Watch
     }
 }
 
-/// One paragraph from a summary.json.
+/// The end-of-run table from a summary.json.
 fn summary_line(text: &str, path: &Path) -> String {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
         return String::new();
@@ -120,27 +129,49 @@ fn summary_line(text: &str, path: &Path) -> String {
             .unwrap_or(f64::NAN)
     };
     let lat = |k: &str| v["per_scan_ms"][k].as_f64().unwrap_or(f64::NAN);
-    let mut s = format!(
-        "{} scans in {:.2} s ({:.1} scans/s); per scan {:.1} ms mean, {:.1} ms p95, {:.1} ms max; \
-         {} keyframes; {} failures; path {:.2} m\n",
-        f("scans"),
-        f("wall_seconds"),
-        f("scans_per_second"),
-        lat("mean"),
-        lat("p95"),
-        lat("max"),
-        f("keyframes"),
-        v["failures"].as_array().map_or(0, Vec::len),
-        f("path_length"),
-    );
+    let failures = v["failures"].as_array().map_or(0, Vec::len);
+    let mut rows = vec![
+        ("scans", format!("{}", f("scans"))),
+        ("wall time", format!("{:.2} s", f("wall_seconds"))),
+        ("scans/s", format!("{:.1}", f("scans_per_second"))),
+        (
+            "per scan",
+            format!(
+                "{:.1} ms mean, {:.1} ms p95, {:.1} ms max",
+                lat("mean"),
+                lat("p95"),
+                lat("max")
+            ),
+        ),
+        ("keyframes", format!("{}", f("keyframes"))),
+        ("path length", format!("{:.2} m", f("path_length"))),
+        (
+            "failures",
+            if failures == 0 {
+                "0".to_string()
+            } else {
+                format!("{failures} (see summary.json)")
+            },
+        ),
+    ];
     if let Some(a) = v.get("accuracy").filter(|a| !a.is_null()) {
-        s.push_str(&format!(
-            "accuracy against the reference: ATE {:.4} m, RPE per scan {:.4} m / {:.3} deg\n",
-            a["ate"].as_f64().unwrap_or(f64::NAN),
-            a["rpe_scan"].as_f64().unwrap_or(f64::NAN),
-            a["rpe_scan_deg"].as_f64().unwrap_or(f64::NAN),
+        let g = |k: &str| a[k].as_f64().unwrap_or(f64::NAN);
+        rows.push(("ATE (origin aligned)", format!("{:.4} m", g("ate"))));
+        rows.push((
+            "RPE per scan",
+            format!("{:.4} m, {:.3} deg", g("rpe_scan"), g("rpe_scan_deg")),
         ));
+        if g("drift_pct").is_finite() {
+            rows.push(("drift", format!("{:.2} %", g("drift_pct"))));
+        }
     }
-    s.push_str(&format!("summary: {}\n", path.display()));
+    if let Some(e) = v.get("error").and_then(serde_json::Value::as_str) {
+        rows.push(("note", e.to_string()));
+    }
+    let mut s = String::new();
+    for (k, val) in rows {
+        s.push_str(&format!("  {k:<22} {val}\n"));
+    }
+    s.push_str(&format!("  {:<22} {}\n", "summary", path.display()));
     s
 }

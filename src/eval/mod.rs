@@ -1,6 +1,7 @@
 //! Trajectory error metrics against a reference, pose by pose (same count, same order).
 
 pub mod align;
+pub mod plot;
 pub mod report;
 
 use crate::io::trajectory::Trajectory;

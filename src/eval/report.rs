@@ -81,6 +81,9 @@ pub struct Report {
     /// for plots.
     #[serde(skip)]
     pub along_path: Vec<(f64, f64)>,
+    /// Per pair: reference and origin-aligned estimate positions (x, y), for plots.
+    #[serde(skip)]
+    pub top_view: Vec<([f64; 2], [f64; 2])>,
 }
 
 fn position_errors(
@@ -131,6 +134,15 @@ pub fn report(reference: &Trajectory, estimate: &Trajectory) -> Report {
         along.push((dist, ate_origin[i]));
     }
     let (drift_pct, drift_segments) = super::drift_with_segments(r, e);
+    let top_view = r
+        .iter()
+        .zip(e)
+        .map(|(r, e)| {
+            let a = (origin * e).translation.vector;
+            let b = r.translation.vector;
+            ([b.x, b.y], [a.x, a.y])
+        })
+        .collect();
     Report {
         pairs: n,
         path_length: dist,
@@ -141,6 +153,7 @@ pub fn report(reference: &Trajectory, estimate: &Trajectory) -> Report {
         drift_pct,
         drift_segments,
         along_path: along,
+        top_view,
     }
 }
 
