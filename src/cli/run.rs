@@ -144,7 +144,7 @@ fn summary_line(text: &str, path: &Path) -> String {
             ),
         ),
         ("keyframes", format!("{}", f("keyframes"))),
-        ("path length", format!("{:.2} m", f("path_length"))),
+        ("path length", format!("{:.2} m", f("path_length") + 0.0)),
         (
             "failures",
             if failures == 0 {
