@@ -3,7 +3,9 @@
 //! (rad/s), both in the body frame, so a constant twist `ξ` over `t` seconds moves the
 //! body by `exp(ξ t)`.
 
-use nalgebra::{Isometry3, Matrix3, Translation3, UnitQuaternion, Vector3, Vector6};
+use nalgebra::{
+    Isometry3, Matrix3, Point3, SymmetricEigen, Translation3, UnitQuaternion, Vector3, Vector6,
+};
 
 /// Linear then angular velocity in the body frame.
 pub type Twist = Vector6<f64>;
@@ -83,6 +85,32 @@ pub fn pose_from_xyz_rpy(
 /// Translation distance (m) and rotation angle (rad) of a relative transform.
 pub fn magnitude(pose: &Isometry3<f64>) -> (f64, f64) {
     (pose.translation.vector.norm(), pose.rotation.angle())
+}
+
+/// The best plane through `points`: their centroid and the unit normal (the direction of
+/// least spread), when they are planar enough — the smallest spread at most `planarity`
+/// times the middle one, and the middle one not zero (a line has no plane). `None` for
+/// fewer than 3 points.
+pub fn fit_plane(points: &[Point3<f64>], planarity: f64) -> Option<(Point3<f64>, Vector3<f64>)> {
+    if points.len() < 3 {
+        return None;
+    }
+    let n = points.len() as f64;
+    let mean = points.iter().fold(Vector3::zeros(), |a, p| a + p.coords) / n;
+    let cov = points.iter().fold(Matrix3::zeros(), |a, p| {
+        let d = p.coords - mean;
+        a + d * d.transpose()
+    }) / n;
+    let eig = SymmetricEigen::new(cov);
+    let mut order = [0usize, 1, 2];
+    order.sort_by(|&a, &b| eig.eigenvalues[a].total_cmp(&eig.eigenvalues[b]));
+    let (l0, l1) = (eig.eigenvalues[order[0]], eig.eigenvalues[order[1]]);
+    (l0 <= planarity * l1 && l1 > 0.0).then(|| {
+        (
+            Point3::from(mean),
+            eig.eigenvectors.column(order[0]).normalize(),
+        )
+    })
 }
 
 #[cfg(test)]

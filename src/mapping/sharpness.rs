@@ -2,8 +2,9 @@
 //! to their nearest neighbours. A map built with the right motion has thin walls and
 //! floors; skewed scans smear them, and the point-to-plane residual grows.
 
+use crate::geometry::fit_plane;
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
-use nalgebra::{Matrix3, Point3, SymmetricEigen, Vector3};
+use nalgebra::Point3;
 use rayon::prelude::*;
 use std::num::NonZero;
 
@@ -20,7 +21,7 @@ pub struct Sharpness {
 
 /// Residuals of every `stride`-th point against the plane of its `k` nearest neighbours
 /// within `radius`; neighbourhoods that are not planar (smallest eigenvalue above a tenth
-/// of the middle one: edges, vegetation) are left out, so the figure measures walls and
+/// of the middle one: edges, vegetation; or points on a line) are left out, so the figure measures walls and
 /// ground.
 pub fn point_to_plane(points: &[Point3<f64>], k: usize, radius: f64, stride: usize) -> Sharpness {
     let coords: Vec<[f64; 3]> = points.iter().map(|p| [p.x, p.y, p.z]).collect();
@@ -36,20 +37,9 @@ pub fn point_to_plane(points: &[Point3<f64>], k: usize, radius: f64, stride: usi
             if nn.len() < k.get() {
                 return None;
             }
-            let ns: Vec<Vector3<f64>> = nn.iter().map(|n| points[n.item as usize].coords).collect();
-            let mean = ns.iter().sum::<Vector3<f64>>() / ns.len() as f64;
-            let cov = ns.iter().fold(Matrix3::zeros(), |a, q| {
-                a + (q - mean) * (q - mean).transpose()
-            });
-            let eig = SymmetricEigen::new(cov);
-            let mut order = [0usize, 1, 2];
-            order.sort_by(|&a, &b| eig.eigenvalues[a].total_cmp(&eig.eigenvalues[b]));
-            let (small, middle) = (eig.eigenvalues[order[0]], eig.eigenvalues[order[1]]);
-            if small > 0.1 * middle {
-                return None;
-            }
-            let normal = eig.eigenvectors.column(order[0]);
-            Some((p.coords - mean).dot(&normal).abs())
+            let ns: Vec<Point3<f64>> = nn.iter().map(|n| points[n.item as usize]).collect();
+            let (centroid, normal) = fit_plane(&ns, 0.1)?;
+            Some((p - centroid).dot(&normal).abs())
         })
         .collect();
     if residuals.is_empty() {

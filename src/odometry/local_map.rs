@@ -5,8 +5,9 @@
 //! Each voxel with enough points also holds a plane (normal) for point-to-plane residuals.
 
 use crate::filters::voxel::voxel_of;
+use crate::geometry::fit_plane;
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
-use nalgebra::{Matrix3, Point3, SymmetricEigen, Vector3};
+use nalgebra::{Point3, Vector3};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
@@ -175,17 +176,7 @@ fn plane_normal(points: &[Point3<f64>]) -> Option<Vector3<f64>> {
     if points.len() < MIN_PLANE_POINTS {
         return None;
     }
-    let n = points.len() as f64;
-    let mean = points.iter().fold(Vector3::zeros(), |a, p| a + p.coords) / n;
-    let cov = points.iter().fold(Matrix3::zeros(), |a, p| {
-        let d = p.coords - mean;
-        a + d * d.transpose()
-    }) / n;
-    let eig = SymmetricEigen::new(cov);
-    let mut order = [0usize, 1, 2];
-    order.sort_by(|&a, &b| eig.eigenvalues[a].total_cmp(&eig.eigenvalues[b]));
-    let (l0, l1) = (eig.eigenvalues[order[0]], eig.eigenvalues[order[1]]);
-    (l0 <= PLANARITY * l1 && l1 > 0.0).then(|| eig.eigenvectors.column(order[0]).normalize())
+    fit_plane(points, PLANARITY).map(|(_, normal)| normal)
 }
 
 #[cfg(test)]
