@@ -33,28 +33,14 @@ pub fn errors(reference: &Trajectory, estimate: &Trajectory) -> Errors {
             drift_pct: f64::NAN,
         };
     }
-    let align: Isometry3<f64> = reference.poses[0] * estimate.poses[0].inverse();
-    let ate = (0..n)
-        .map(|i| {
-            ((align * estimate.poses[i]).translation.vector - reference.poses[i].translation.vector)
-                .norm_squared()
-        })
-        .sum::<f64>()
-        / n as f64;
-    let (mut t2, mut r2) = (0.0, 0.0);
-    for i in 1..n {
-        let dr = reference.poses[i - 1].inverse() * reference.poses[i];
-        let de = estimate.poses[i - 1].inverse() * estimate.poses[i];
-        let err = dr.inverse() * de;
-        t2 += err.translation.vector.norm_squared();
-        r2 += err.rotation.angle().to_degrees().powi(2);
-    }
-    let m = (n - 1).max(1) as f64;
+    // The RMSEs of the full report; a single pose has no relative pose, hence no error.
+    let r = report::report(reference, estimate);
+    let relative = |v: f64| if n < 2 { 0.0 } else { v };
     Errors {
-        ate: ate.sqrt(),
-        rpe_scan: (t2 / m).sqrt(),
-        rpe_scan_deg: (r2 / m).sqrt(),
-        drift_pct: drift(&reference.poses[..n], &estimate.poses[..n]),
+        ate: r.ate_origin.rmse,
+        rpe_scan: relative(r.rpe_translation.rmse),
+        rpe_scan_deg: relative(r.rpe_rotation_deg.rmse),
+        drift_pct: r.drift_pct,
     }
 }
 
