@@ -4,9 +4,10 @@
 
 use crate::error::{Error, Result};
 use crate::eval::report::{associate, report, Report, Stats};
-use crate::io::{atomic, trajectory};
+use crate::io::atomic;
+use crate::io::trajectory::{self, Format};
 use clap::Args;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub(crate) struct EvalArgs {
@@ -25,19 +26,10 @@ pub(crate) struct EvalArgs {
     max_dt: f64,
 }
 
-fn is_tum(path: &Path) -> Result<bool> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let first = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'));
-    Ok(first.is_some_and(|l| l.split_whitespace().count() == 8))
-}
-
 pub(crate) fn run(args: EvalArgs) -> Result<i32> {
-    let reference = trajectory::read(&args.reference)?;
-    let estimate = trajectory::read(&args.estimate)?;
-    let by_time = is_tum(&args.reference)? && is_tum(&args.estimate)?;
+    let (reference, ref_format) = trajectory::read_with_format(&args.reference)?;
+    let (estimate, est_format) = trajectory::read_with_format(&args.estimate)?;
+    let by_time = ref_format == Format::Tum && est_format == Format::Tum;
     let (r, e) = if by_time {
         associate(&reference, &estimate, args.max_dt)
     } else {

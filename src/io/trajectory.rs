@@ -126,16 +126,30 @@ pub fn parse_tum(path: &Path, text: &str) -> Result<Trajectory> {
     Ok(traj)
 }
 
+/// The two trajectory file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `stamp x y z qx qy qz qw` per line.
+    Tum,
+    /// A row-major 3x4 matrix per line, no stamps.
+    Kitti,
+}
+
 /// Reads a trajectory, TUM or KITTI, told apart by the count of numbers on the first line.
 pub fn read(path: &Path) -> Result<Trajectory> {
+    read_with_format(path).map(|(t, _)| t)
+}
+
+/// Reads a trajectory and says which format it was in.
+pub fn read_with_format(path: &Path) -> Result<(Trajectory, Format)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let columns = data_lines(&text)
         .next()
         .map(|(_, line)| line.split_whitespace().count());
     match columns {
         None => Err(Error::format(path, "trajectory file has no poses")),
-        Some(8) => parse_tum(path, &text),
-        Some(_) => parse_kitti(path, &text),
+        Some(8) => Ok((parse_tum(path, &text)?, Format::Tum)),
+        Some(_) => Ok((parse_kitti(path, &text)?, Format::Kitti)),
     }
 }
 
