@@ -63,36 +63,6 @@ impl Block for DatasetReader {
     }
 }
 
-/// Params of the `synthetic` block (see `datasets/synthetic/` for the street and profiles).
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct SyntheticParams {
-    /// Motion profile: `car`, `aggressive` (hand-held, fast turns) or `fast`.
-    pub profile: String,
-    /// Number of scans (10 per second).
-    pub frames: usize,
-    /// Seed of the range noise (and of the street, unless `scene_seed` is set).
-    pub seed: u64,
-    /// Seed of the street layout: the same scene seed with another seed is a second pass
-    /// through the same street.
-    pub scene_seed: Option<u64>,
-    /// Rings of the simulated sensor: 16, 32, 64 or 128.
-    pub rings: usize,
-}
-
-impl Default for SyntheticParams {
-    fn default() -> Self {
-        let d = SynthParams::default();
-        SyntheticParams {
-            profile: d.profile,
-            frames: d.frames,
-            seed: d.seed,
-            scene_seed: d.scene_seed,
-            rings: d.rings,
-        }
-    }
-}
-
 struct SyntheticReader {
     params: SynthParams,
 }
@@ -133,7 +103,7 @@ pub fn types() -> Vec<BlockType> {
             "synthetic",
             "Generates a street ray-cast by a moving spinning LiDAR, scan by scan, with exact \
              reference poses (no files needed).",
-            |p: SyntheticParams| {
+            |p: SynthParams| {
                 crate::datasets::synth::motion::profile(&p.profile)
                     .map_err(|e| ParamError::field("profile", e.to_string()))?;
                 crate::datasets::synth::lidar::LidarModel::with_rings(p.rings)
@@ -141,15 +111,7 @@ pub fn types() -> Vec<BlockType> {
                 if p.frames == 0 {
                     return Err(ParamError::field("frames", "must be at least 1"));
                 }
-                Ok(Box::new(SyntheticReader {
-                    params: SynthParams {
-                        profile: p.profile,
-                        frames: p.frames,
-                        seed: p.seed,
-                        scene_seed: p.scene_seed,
-                        rings: p.rings,
-                    },
-                }) as Box<dyn Block>)
+                Ok(Box::new(SyntheticReader { params: p }) as Box<dyn Block>)
             },
         )
         .output(

@@ -27,16 +27,17 @@ use scene::{Scene, StreetParams};
 use serde::Serialize;
 use std::path::Path;
 
-/// What to generate.
-#[derive(Debug, Clone, Serialize)]
+/// What to generate (also the params of the `synthetic` pipeline block).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
 pub struct SynthParams {
-    /// Motion profile name (`car`, `aggressive`, `fast`).
+    /// Motion profile: `car`, `aggressive` (hand-held, fast turns) or `fast`.
     pub profile: String,
-    /// Number of scans.
+    /// Number of scans (10 per second).
     pub frames: usize,
     /// Seed of the range noise (and of the street, unless `scene_seed` is set).
     pub seed: u64,
-    /// Seed of the street layout; `None` uses `seed`. The same scene seed with another
+    /// Seed of the street layout; absent, `seed` is used. The same scene seed with another
     /// seed gives a second pass through the same street.
     pub scene_seed: Option<u64>,
     /// Rings of the sensor: 16, 32, 64 or 128.
