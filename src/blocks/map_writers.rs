@@ -15,14 +15,23 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-fn posed(scan: &Scan) -> Result<Isometry3<f64>, BlockError> {
-    scan.pose.ok_or_else(|| {
-        format!(
-            "{}: the scan carries no pose (feed keyframes, or the odometry's `scans` output)",
-            scan.source
-        )
-        .into()
-    })
+/// Calls `each` with every scan of the input and its pose, until the input ends; a scan
+/// without a pose is an error naming it.
+fn each_posed_scan(
+    io: &mut BlockIo,
+    mut each: impl FnMut(&Scan, &Isometry3<f64>),
+) -> Result<(), BlockError> {
+    while let Some((_, m)) = io.recv() {
+        let scan = downcast::<Scan>(m)?;
+        let pose = scan.pose.ok_or_else(|| {
+            format!(
+                "{}: the scan carries no pose (feed keyframes, or the odometry's `scans` output)",
+                scan.source
+            )
+        })?;
+        each(&scan, &pose);
+    }
+    Ok(())
 }
 
 fn create_parent(file: &Path) -> Result<(), BlockError> {
@@ -56,11 +65,9 @@ impl Block for PointCloudWriter {
     fn run(&mut self, io: &mut BlockIo) -> Result<(), BlockError> {
         create_parent(&self.file)?;
         let mut merger = CloudMerger::new();
-        while let Some((_, m)) = io.recv() {
-            let scan = downcast::<Scan>(m)?;
-            let pose = posed(&scan)?;
-            merger.add(&scan.cloud, &pose, scan.index as u32);
-        }
+        each_posed_scan(io, |scan, pose| {
+            merger.add(&scan.cloud, pose, scan.index as u32)
+        })?;
         if merger.is_empty() {
             return Err("no point reached the writer: nothing written".into());
         }
@@ -109,11 +116,9 @@ impl Block for NdtWriter {
     fn run(&mut self, io: &mut BlockIo) -> Result<(), BlockError> {
         create_parent(&self.params.file)?;
         let mut ndt = NdtBuilder::new(self.params.voxel_size);
-        while let Some((_, m)) = io.recv() {
-            let scan = downcast::<Scan>(m)?;
-            let pose = posed(&scan)?;
-            ndt.add(scan.cloud.points().iter().map(|p| pose * p));
-        }
+        each_posed_scan(io, |scan, pose| {
+            ndt.add(scan.cloud.points().iter().map(|p| pose * p))
+        })?;
         let map = ndt.finish(self.params.min_points);
         if map.cells.is_empty() {
             return Err("no voxel held enough points: nothing written".into());
@@ -165,12 +170,10 @@ impl Block for GridWriter {
         let p = &self.params;
         create_parent(&p.file)?;
         let mut grid = OccupancyGrid::new(p.resolution, p.min_height, p.max_height, p.max_range);
-        while let Some((_, m)) = io.recv() {
-            let scan = downcast::<Scan>(m)?;
-            let pose = posed(&scan)?;
+        each_posed_scan(io, |scan, pose| {
             let world: Vec<Point3<f64>> = scan.cloud.points().iter().map(|q| pose * q).collect();
             grid.add_scan(&Point3::from(pose.translation.vector), &world);
-        }
+        })?;
         grid.write(&p.file)?;
         Ok(())
     }
