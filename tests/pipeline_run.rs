@@ -19,6 +19,19 @@ fn default_pipeline() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("pipelines/lidar3d-default.yaml")
 }
 
+/// `lidarflow run pipelines/lidar3d-default.yaml --dataset DATA --output OUT`.
+fn run_default(data: &Path, out: &Path) -> std::process::Output {
+    lidarflow()
+        .arg("run")
+        .arg(default_pipeline())
+        .arg("--dataset")
+        .arg(data)
+        .arg("--output")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 fn vars(dataset: &Path, out: &Path) -> Vars {
     Vars {
         set: [
@@ -133,15 +146,7 @@ fn a_bad_scan_stops_the_run_naming_block_and_file_and_keeps_what_was_done() {
     let bytes = std::fs::read(&bad).unwrap();
     std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
     let out = dir.path().join("out");
-    let o = lidarflow()
-        .arg("run")
-        .arg(default_pipeline())
-        .arg("--dataset")
-        .arg(&data)
-        .arg("--output")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_default(&data, &out);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("block `reader` failed"), "{stderr}");
@@ -168,15 +173,7 @@ fn time_going_backwards_in_times_txt_names_the_file_and_line() {
     t[4] = "0.0".into();
     std::fs::write(&times, t.join("\n") + "\n").unwrap();
     let out = dir.path().join("out");
-    let o = lidarflow()
-        .arg("run")
-        .arg(default_pipeline())
-        .arg("--dataset")
-        .arg(&data)
-        .arg("--output")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_default(&data, &out);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("block `reader` failed"), "{stderr}");
