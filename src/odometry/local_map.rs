@@ -42,7 +42,11 @@ pub struct LocalMap {
     cells: FxHashMap<[i32; 3], Cell>,
     /// Flattened points and their voxel's normal, rebuilt with the tree.
     flat: Vec<(Point3<f64>, Option<Vector3<f64>>)>,
-    tree: Option<ImmutableKdTree<f64, 3>>,
+    /// The tree holds `f32` coordinates relative to `anchor` (half the memory of `f64`, and
+    /// sub-millimetre precision within kilometres of it); distances are recomputed in `f64`.
+    tree: Option<ImmutableKdTree<f32, 3>>,
+    /// Origin of the tree's coordinates: the first point ever inserted.
+    anchor: Option<Point3<f64>>,
 }
 
 impl LocalMap {
@@ -54,6 +58,7 @@ impl LocalMap {
             cells: FxHashMap::default(),
             flat: Vec::new(),
             tree: None,
+            anchor: None,
         }
     }
 
@@ -81,6 +86,9 @@ impl LocalMap {
     /// Adds world points (each voxel keeps its first N), drops voxels farther than
     /// `max_distance` from `origin`, and rebuilds the query structures.
     pub fn update(&mut self, points: &[Point3<f64>], origin: &Point3<f64>, max_distance: f64) {
+        if self.anchor.is_none() {
+            self.anchor = points.first().copied();
+        }
         for p in points {
             let cell = self.cells.entry(voxel_of(p, self.voxel_size)).or_default();
             if cell.points.len() < self.max_points_per_voxel {
@@ -138,29 +146,31 @@ impl LocalMap {
     }
 
     fn rebuild(&mut self) {
-        // Sorted by voxel key so that the tree, and every result, is deterministic.
-        let mut keys: Vec<&[i32; 3]> = self.cells.keys().collect();
-        keys.sort_unstable();
+        // FxHash has no random seed: the same inserts and removals in the same order give
+        // the same iteration order, so the tree, and every result, is deterministic.
         self.flat.clear();
-        for k in keys {
-            let c = &self.cells[k];
+        for c in self.cells.values() {
             self.flat.extend(c.points.iter().map(|p| (*p, c.normal)));
         }
-        let coords: Vec<[f64; 3]> = self.flat.iter().map(|(p, _)| [p.x, p.y, p.z]).collect();
+        let anchor = self.anchor.unwrap_or_else(Point3::origin);
+        let coords: Vec<[f32; 3]> = self
+            .flat
+            .iter()
+            .map(|(p, _)| relative(p, &anchor))
+            .collect();
         self.tree = (!coords.is_empty()).then(|| ImmutableKdTree::new_from_slice(&coords));
     }
 
     /// The nearest map point to `q` within `max_distance`, if any.
     pub fn nearest(&self, q: &Point3<f64>, max_distance: f64) -> Option<Neighbour> {
         let tree = self.tree.as_ref()?;
-        let nn = tree.nearest_one::<SquaredEuclidean>(&[q.x, q.y, q.z]);
-        if nn.distance > max_distance * max_distance {
-            return None;
-        }
+        let anchor = self.anchor.unwrap_or_else(Point3::origin);
+        let nn = tree.nearest_one::<SquaredEuclidean>(&relative(q, &anchor));
         let (point, normal) = self.flat[nn.item as usize];
-        Some(Neighbour {
+        let distance2 = (point - q).norm_squared();
+        (distance2 <= max_distance * max_distance).then_some(Neighbour {
             point,
-            distance2: nn.distance,
+            distance2,
             normal,
         })
     }
@@ -169,6 +179,12 @@ impl LocalMap {
     pub fn points(&self) -> impl Iterator<Item = &Point3<f64>> {
         self.flat.iter().map(|(p, _)| p)
     }
+}
+
+/// `p − anchor` in `f32`, the tree's coordinates.
+fn relative(p: &Point3<f64>, anchor: &Point3<f64>) -> [f32; 3] {
+    let d = p - anchor;
+    [d.x as f32, d.y as f32, d.z as f32]
 }
 
 /// Normal of the best plane through `points`, when they are planar enough.
