@@ -10,7 +10,7 @@ use lidarflow::io::trajectory::{self, Trajectory};
 use lidarflow::odometry::runner::run_recording;
 use lidarflow::odometry::{Odometry, OdometryParams, ScanStatus, VelocityMode};
 use lidarflow::PointCloud;
-use nalgebra::Point3;
+use nalgebra::{Point3, UnitQuaternion, Vector3};
 
 fn synthetic(profile: &str, frames: usize, rings: usize) -> Sequence {
     Sequence::new(SynthParams {
@@ -132,26 +132,80 @@ fn balm_realworld_beats_kiss_icp_accuracy() {
     assert!(summary["per_scan_ms"]["p95"].as_f64().unwrap() > 0.0);
 }
 
+/// Angles (degrees) between each step's direction of travel and the car's heading at the
+/// middle of the step, for steps longer than 1 m, with `forward` the sensor axis the car
+/// drives along. A car does not move sideways: a few degrees of slip at most.
+fn heading_errors(t: &Trajectory, forward: Vector3<f64>) -> Vec<(usize, f64)> {
+    (1..t.len())
+        .filter_map(|i| {
+            let step = t.poses[i - 1].inverse() * t.poses[i];
+            let d = step.translation.vector;
+            (d.xy().norm() > 1.0).then(|| {
+                let half = UnitQuaternion::from_scaled_axis(step.rotation.scaled_axis() / 2.0);
+                let along = half.inverse() * d;
+                (i, along.angle(&forward).to_degrees())
+            })
+        })
+        .collect()
+}
+
 #[test]
-fn mulran_riverside_keyframes_complete_with_less_drift_than_kiss_icp() {
+fn mulran_riverside_keyframes_drive_like_a_car_and_drift_less_than_kiss_icp() {
     let Some(root) = common::shared_dataset("mulran-riverside02-keyframes") else {
         return;
     };
     let rec = Recording::open(&root, None).unwrap();
     let out = tempfile::tempdir().unwrap();
     let run = run_recording(&rec, &OdometryParams::default(), out.path(), |_| {}).unwrap();
-    let reference = trajectory::read(&root.join("optimized_poses.txt")).unwrap();
-    let e = errors(&reference, &run.trajectory);
-    eprintln!(
-        "riverside02: {e:?}, failures {}",
-        run.summary.failures.len()
-    );
     assert_eq!(run.trajectory.len(), 281);
-    // KISS-ICP diverges here (53 % drift). The goal, 2 %, is not reached yet: the
-    // long gaps between keyframes (up to 41 m) along straight roads still break registration.
     assert!(
-        e.drift_pct < 53.0,
-        "drift {} % is no better than KISS-ICP's 53 %",
+        run.summary.failures.is_empty(),
+        "{:?}",
+        run.summary.failures
+    );
+    // The Ouster is mounted so that the car drives along -x (SOURCE.txt).
+    let forward = -Vector3::x();
+    let reference = trajectory::read(&root.join("optimized_poses.txt")).unwrap();
+    // The reference poses break down after scan ~168: their heading turns up to 135° away
+    // from their own direction of travel and their steps imply up to 190 km/h, while the
+    // scans (registered pairwise) show a car driving straight ahead at ~50 km/h. Drift
+    // against them is therefore only meaningful before that.
+    let reference_sideways = heading_errors(&reference, forward)
+        .iter()
+        .filter(|(_, a)| *a > 20.0)
+        .count();
+    assert!(reference_sideways > 50, "{reference_sideways}");
+    let ours = heading_errors(&run.trajectory, forward);
+    let worst = ours
+        .iter()
+        .copied()
+        .fold((0, 0.0), |w, x| if x.1 > w.1 { x } else { w });
+    eprintln!("riverside02: worst heading vs travel {worst:?}, reference: {reference_sideways} steps > 20°");
+    assert!(
+        worst.1 < 20.0,
+        "step {} moves {:.1}° off the heading",
+        worst.0,
+        worst.1
+    );
+    let fastest = (1..run.trajectory.len())
+        .map(|i| {
+            let d = run.trajectory.poses[i].translation.vector
+                - run.trajectory.poses[i - 1].translation.vector;
+            d.norm() / (run.trajectory.stamps[i] - run.trajectory.stamps[i - 1])
+        })
+        .fold(0.0, f64::max);
+    assert!(fastest < 25.0, "{fastest} m/s");
+    // Where the reference holds (the first 168 scans, 975 m), KISS-ICP with its defaults
+    // drifts 18.5 % (../shared/bench/kiss.sh, scored with score.sh on the same scans).
+    let mut consistent = reference.clone();
+    consistent.stamps.truncate(168);
+    consistent.poses.truncate(168);
+    let e = errors(&consistent, &run.trajectory);
+    let full = errors(&reference, &run.trajectory);
+    eprintln!("riverside02: first 168 scans {e:?}; all 281 {full:?}");
+    assert!(
+        e.drift_pct < 18.5 / 3.0,
+        "drift {} % over the first 168 scans",
         e.drift_pct
     );
 }
