@@ -308,11 +308,13 @@ impl Odometry {
             };
             // Coarse stage, 6-DOF on a sparse source: from the prediction, and from the
             // alternatives below when the prediction is in doubt; the better fit wins.
-            let coarse_source = VoxelDownsample {
-                size: rp.voxel_size * self.params.coarse_voxel_factor,
-                mode: VoxelMode::First,
-            }
-            .apply(&source);
+            let coarse_source = coarse_source(
+                &source,
+                rp.voxel_size,
+                self.params.coarse_voxel_factor,
+                self.params.source_voxel_factor,
+                (self.params.coarse_min_fraction * source.len() as f64).ceil() as usize,
+            );
             let coarse_source = if self.params.velocity == VelocityMode::Off {
                 coarse_source
             } else {
@@ -393,19 +395,6 @@ impl Odometry {
                     }
                 }
                 VelocityMode::Joint => {
-                    if let Some((first_frame, first_pose)) = self.bootstrap.take() {
-                        // The map holds the first scan with its skew: rebuild it de-skewed
-                        // with the twist the coarse motion gives.
-                        let first = deskew(&first_frame, &start_twist);
-                        let world: Vec<Point3<f64>> =
-                            first.points().iter().map(|p| first_pose * p).collect();
-                        map.clear();
-                        map.update(
-                            &world,
-                            &Point3::from(first_pose.translation.vector),
-                            rp.max_range,
-                        );
-                    }
                     let prior = MotionPrior {
                         previous_pose: last.pose,
                         previous_twist: self.twist_known.then_some(last.twist),
@@ -417,15 +406,42 @@ impl Odometry {
                         estimate_twist: true,
                         ..settings
                     };
-                    register(
-                        source.points(),
-                        source.time(),
-                        map,
-                        coarse.pose,
-                        start_twist,
-                        (!gap).then_some(&prior),
-                        &joint,
-                    )
+                    let run = |map: &LocalMap, pose: Isometry3<f64>, twist: Twist| {
+                        register(
+                            source.points(),
+                            source.time(),
+                            map,
+                            pose,
+                            twist,
+                            (!gap).then_some(&prior),
+                            &joint,
+                        )
+                    };
+                    let r = run(map, coarse.pose, start_twist);
+                    if let Some((first_frame, first_pose)) = self.bootstrap.take() {
+                        // The map holds the first scan with its skew (its twist was unknown).
+                        // Once this scan is registered, the pose change tells that twist:
+                        // rebuild the map de-skewed with it and register again. (Taking the
+                        // twist from the coarse stage instead lets one wrong coarse result
+                        // distort the map, and every twist after it, for good.)
+                        let first_twist = twist_of(&r.pose);
+                        let first = deskew(&first_frame, &first_twist);
+                        let world: Vec<Point3<f64>> =
+                            first.points().iter().map(|p| first_pose * p).collect();
+                        map.clear();
+                        map.update(
+                            &world,
+                            &Point3::from(first_pose.translation.vector),
+                            rp.max_range,
+                        );
+                        let again = run(map, r.pose, first_twist);
+                        Registration {
+                            iterations: r.iterations + again.iterations,
+                            ..again
+                        }
+                    } else {
+                        r
+                    }
                 }
             };
             reg.iterations += coarse.iterations;
@@ -499,6 +515,30 @@ impl Odometry {
         });
         result.ms.total = ms(start);
         result
+    }
+}
+
+/// The sparse source of the coarse stage: `source` thinned with voxels of `factor` ×
+/// `voxel`, the factor shrinking (down to `floor`, the source's own) until at least
+/// `min_points` remain, so a sparse sensor (16 or 32 rings) keeps enough points to be
+/// registered reliably while a dense one is thinned hard.
+fn coarse_source(
+    source: &PointCloud,
+    voxel: f64,
+    mut factor: f64,
+    floor: f64,
+    min_points: usize,
+) -> PointCloud {
+    loop {
+        let coarse = VoxelDownsample {
+            size: voxel * factor,
+            mode: VoxelMode::First,
+        }
+        .apply(source);
+        if coarse.len() >= min_points || factor <= floor {
+            return coarse;
+        }
+        factor = (factor / 1.5).max(floor);
     }
 }
 
