@@ -313,7 +313,9 @@ impl Odometry {
                 rp.voxel_size,
                 self.params.coarse_voxel_factor,
                 self.params.source_voxel_factor,
-                (self.params.coarse_min_fraction * source.len() as f64).ceil() as usize,
+                self.params
+                    .coarse_min_points
+                    .resolve(|| (source.len() / 5).min(600) as f64) as usize,
             );
             let coarse_source = if self.params.velocity == VelocityMode::Off {
                 coarse_source

@@ -67,8 +67,10 @@ pub struct OdometryParams {
     /// motion prediction and standing still), as a multiple of `voxel_size`.
     pub coarse_voxel_factor: f64,
     /// The coarse stage's voxel shrinks (by 1.5 at a time, down to the source's) until it
-    /// keeps at least this fraction of the registration source's points.
-    pub coarse_min_fraction: f64,
+    /// keeps at least this many points. auto: `min(600, n / 5)` for a registration source of
+    /// `n` points, so a sparse scene keeps enough for a reliable fit and a dense one
+    /// is still thinned hard.
+    pub coarse_min_points: Auto,
     /// Voxel edge of the points inserted in the map, as a multiple of `voxel_size`.
     pub map_voxel_factor: f64,
     /// How the twist is estimated.
@@ -122,7 +124,7 @@ impl Default for OdometryParams {
             source_voxel_factor: 2.0,
             map_voxel_factor: 0.5,
             coarse_voxel_factor: 6.0,
-            coarse_min_fraction: 0.2,
+            coarse_min_points: Auto::Auto,
             velocity: VelocityMode::Joint,
             residual: ResidualKind::PointToPlane,
             kernel: Kernel::GemanMcclure,
