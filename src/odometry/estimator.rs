@@ -427,13 +427,11 @@ impl Odometry {
                         // twist from the coarse stage instead lets one wrong coarse result
                         // distort the map, and every twist after it, for good.)
                         let first_twist = twist_of(&r.pose);
-                        let first = deskew(&first_frame, &first_twist);
-                        let world: Vec<Point3<f64>> =
-                            first.points().iter().map(|p| first_pose * p).collect();
                         map.clear();
-                        map.update(
-                            &world,
-                            &Point3::from(first_pose.translation.vector),
+                        insert(
+                            map,
+                            &deskew(&first_frame, &first_twist),
+                            &first_pose,
                             rp.max_range,
                         );
                         let again = run(map, r.pose, first_twist);
@@ -500,8 +498,7 @@ impl Odometry {
             } else {
                 deskew(&frame, &twist)
             };
-            let world: Vec<Point3<f64>> = frame.points().iter().map(|p| pose * p).collect();
-            map.update(&world, &Point3::from(pose.translation.vector), rp.max_range);
+            insert(map, &frame, &pose, rp.max_range);
             self.last_keyframe = Some(pose);
             result.keyframe = true;
         }
@@ -518,6 +515,13 @@ impl Odometry {
         result.ms.total = ms(start);
         result
     }
+}
+
+/// Places `frame` (sensor frame, already de-skewed) in `map` at `pose`, dropping map voxels
+/// beyond `max_range` from the sensor.
+fn insert(map: &mut LocalMap, frame: &PointCloud, pose: &Isometry3<f64>, max_range: f64) {
+    let world: Vec<Point3<f64>> = frame.points().iter().map(|p| pose * p).collect();
+    map.update(&world, &Point3::from(pose.translation.vector), max_range);
 }
 
 /// The sparse source of the coarse stage: `source` thinned with voxels of `factor` ×
