@@ -105,12 +105,7 @@ fn info_command_describes_balm() {
         .arg(&root)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = common::ok(&out);
     assert!(text.contains("scans        100"), "{text}");
     assert!(text.contains("fields       x y z intensity"), "{text}");
     assert!(text.contains("reference    100 poses"), "{text}");

@@ -1,5 +1,7 @@
 //! `lidarflow eval`: pairing by line and by time, the figures of known errors, JSON output.
 
+mod common;
+
 use std::process::Command;
 
 fn write(path: &std::path::Path, lines: &[String]) {
@@ -33,12 +35,7 @@ fn eval_scores_known_errors_in_both_formats() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let table = String::from_utf8_lossy(&out.stdout);
+    let table = common::ok(&out);
     assert!(table.contains("10 pose pairs (paired by line)"), "{table}");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let rpe = v["rpe_translation"]["max"].as_f64().unwrap();

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::ok;
 use lidarflow::datasets::synth::{self, SynthParams};
 use lidarflow::io::view_map::ViewMap;
 use lidarflow::mapping::sharpness::point_to_plane;
@@ -27,12 +28,6 @@ fn pipeline(name: &str) -> String {
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn ok(o: &Output) -> String {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "exit {:?}: {err}", o.status.code());
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// A synthetic recording, run through the default pipeline: returns the output folder.

@@ -1,5 +1,7 @@
 //! The synthetic generator: deterministic, and its reference poses are exact per point.
 
+mod common;
+
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use lidarflow::datasets::synth::{self, Sequence, SynthParams};
 use lidarflow::datasets::Recording;
@@ -175,12 +177,7 @@ fn synth_command_writes_a_readable_recording() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    assert!(String::from_utf8_lossy(&run.stdout).contains("wrote 3 scans"));
+    assert!(common::ok(&run).contains("wrote 3 scans"));
     let rec = Recording::open(&out, None).unwrap();
     assert_eq!(rec.len(), 3);
     assert_eq!(rec.reference().unwrap().len(), 3);

@@ -2,6 +2,8 @@
 //! and timelines the README documents, read back with rerun's own decoder.
 #![cfg(feature = "viz")]
 
+mod common;
+
 use lidarflow::datasets::synth::{self, SynthParams};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -34,11 +36,7 @@ fn a_saved_recording_holds_the_documented_entities() {
         .arg(format!("save={}", rrd.display()))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::ok(&out);
 
     let reader = std::io::BufReader::new(std::fs::File::open(&rrd).unwrap());
     let (mut paths, mut timelines) = (BTreeSet::new(), BTreeSet::new());

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::process::Output;
 
 /// `../shared/datasets/NAME`, or `None` (with a message saying the test is skipped) when the
 /// shared datasets are not beside the repository, as on a user's machine.
@@ -17,4 +18,19 @@ pub fn shared_dataset(name: &str) -> Option<PathBuf> {
         );
         None
     }
+}
+
+/// Asserts that a `lidarflow` command succeeded (naming its exit code, stderr and stdout
+/// otherwise) and returns its stdout.
+pub fn ok(o: &Output) -> String {
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(
+        o.status.success(),
+        "exit {:?}: {err}\n{out}",
+        o.status.code()
+    );
+    out.into_owned()
 }
