@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use lidarflow::datasets::synth::{Sequence, SynthParams};
 use lidarflow::filters::{VoxelDownsample, VoxelMode};
 use lidarflow::geometry::Twist;
-use lidarflow::odometry::local_map::LocalMap;
+use lidarflow::odometry::local_map::{Density, LocalMap};
 use lidarflow::odometry::params::{Kernel, ResidualKind};
 use lidarflow::odometry::registration::{register, RegistrationSettings};
 use nalgebra::{Isometry3, Point3, Translation3};
@@ -82,6 +82,7 @@ fn parts(c: &mut Criterion) {
         convergence: 1e-4,
         estimate_twist: true,
         point_sigma: 0.3,
+        density: Density::Full,
     };
     let guess = Isometry3::from_parts(Translation3::new(1.0, 0.0, 0.0), Default::default());
     c.bench_function("registration_joint_one_scan", |b| {

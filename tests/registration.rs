@@ -3,7 +3,7 @@
 use lidarflow::datasets::synth::{Sequence, SynthParams};
 use lidarflow::filters::{VoxelDownsample, VoxelMode};
 use lidarflow::geometry::{exp, log, Twist};
-use lidarflow::odometry::local_map::LocalMap;
+use lidarflow::odometry::local_map::{Density, LocalMap};
 use lidarflow::odometry::params::{Kernel, ResidualKind};
 use lidarflow::odometry::registration::{register, RegistrationSettings};
 use nalgebra::Point3;
@@ -54,6 +54,7 @@ fn joint_registration_recovers_pose_and_twist() {
             convergence: 1e-6,
             estimate_twist: true,
             point_sigma: 0.05,
+            density: Density::Full,
         };
         let r = register(
             source.points(),

@@ -2,7 +2,7 @@
 //! the last pose and twist over the real time step, registers against the local map,
 //! judges the result, and inserts keyframes into the map.
 
-use super::local_map::LocalMap;
+use super::local_map::{Density, LocalMap};
 use super::params::{OdometryParams, ResolvedParams, VelocityMode};
 use super::registration::{register, MotionPrior, Registration, RegistrationSettings};
 use super::threshold::AdaptiveThreshold;
@@ -291,6 +291,7 @@ impl Odometry {
                 convergence: self.params.convergence,
                 estimate_twist: false,
                 point_sigma: rp.residual_sigma,
+                density: Density::Full,
             };
             // Only a fixed map is filled before a first scan: start from its initial pose.
             let last = self.last.unwrap_or(State {
@@ -326,6 +327,15 @@ impl Odometry {
             let score = |r: &Registration| {
                 r.rms / (r.correspondences.max(1) as f64 / n_coarse.max(1) as f64)
             };
+            // From a poor guess right matches have large residuals: a wider kernel lets them
+            // pull, where a tight one lets the few already-aligned points (the ground) hold the
+            // pose and the stage creeps. Its queries search far, so they go to one point per
+            // map voxel.
+            let coarse_settings = RegistrationSettings {
+                kernel_scale: settings.kernel_scale * self.params.coarse_kernel_factor,
+                density: Density::Sparse,
+                ..settings
+            };
             let coarse_from = |start: Isometry3<f64>, map: &LocalMap| {
                 register(
                     coarse_source.points(),
@@ -334,7 +344,7 @@ impl Odometry {
                     start,
                     Twist::zeros(),
                     None,
-                    &settings,
+                    &coarse_settings,
                 )
             };
             let mut coarse = coarse_from(predicted, map);

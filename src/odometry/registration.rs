@@ -6,7 +6,7 @@
 //! perturbed on the right (`T ← T · exp(δ)`), the twist additively. Correspondences and
 //! normal equations are computed in parallel with rayon.
 
-use super::local_map::LocalMap;
+use super::local_map::{Density, LocalMap};
 use super::params::{Kernel, ResidualKind};
 use crate::geometry::{exp, hat, log, Twist};
 use nalgebra::{Isometry3, Matrix3, Point3, SMatrix, SVector, Vector3};
@@ -38,6 +38,8 @@ pub struct RegistrationSettings {
     pub estimate_twist: bool,
     /// Noise of a correspondence, metres: scales the priors against the point residuals.
     pub point_sigma: f64,
+    /// Which map points correspondences are searched among.
+    pub density: Density,
 }
 
 /// Motion priors tying the twist to the previous state.
@@ -129,7 +131,7 @@ pub fn register(
             let motion = (s.estimate_twist && t != 0.0).then(|| exp(&(twist * t)));
             let deskewed = motion.map_or(*p, |m| m * p);
             let world = pose * deskewed;
-            let Some(nn) = map.nearest(&world, s.max_correspondence) else {
+            let Some(nn) = map.nearest_in(s.density, &world, s.max_correspondence) else {
                 return acc;
             };
             // d(world)/d(pose perturbation) and d(world)/d(twist), 3x6 each.
