@@ -74,7 +74,7 @@ pub struct OdometryParams {
     /// The coarse stage's robust kernel is this many times wider than the fine stage's
     /// (`sigma / 3`): from a poor guess the right matches have large residuals, and a tight
     /// kernel lets the few points already aligned (the ground) hold the pose, so the stage
-    /// creeps (balm: 40 iterations a scan at 1, 25 at 10). At 2 the 16-ring synthetic
+    /// creeps (balm: 38 iterations a scan at 1, 25 at 5 or 10). At 2 the 16-ring synthetic
     /// `aggressive` run loses track (ATE 0.27 m); 5 and 10 do alike there and on 32 and 64
     /// rings.
     pub coarse_kernel_factor: f64,
