@@ -343,7 +343,7 @@ mod tests {
     }
 
     #[test]
-    fn queries_over_both_trees_match_brute_force_as_the_sensor_moves() {
+    fn queries_over_both_trees_and_densities_match_brute_force_as_the_sensor_moves() {
         // A sensor driving along x inserts a noisy wall and floor every metre: updates both
         // add to the small tree and trigger full rebuilds, and far voxels are dropped.
         let mut map = LocalMap::new(0.5, 4);
@@ -373,6 +373,8 @@ mod tests {
                 rebuilds += 1;
             }
             let all: Vec<Point3<f64>> = map.points().copied().collect();
+            let firsts: Vec<Point3<f64>> = map.cells.values().map(|c| c.points[0]).collect();
+            assert_eq!(firsts.len(), map.voxels());
             assert_eq!(
                 all.len(),
                 map.full.base.entries.len() + map.full.fresh.entries.len()
@@ -389,6 +391,18 @@ mod tests {
                     "step {step}: {} vs {}",
                     found.distance2.sqrt(),
                     truth.sqrt()
+                );
+                // The sparse density searches exactly the first point of every voxel.
+                let sparse_truth = firsts
+                    .iter()
+                    .map(|p| (p - q).norm_squared())
+                    .fold(f64::INFINITY, f64::min);
+                let sparse = map.nearest_in(Density::Sparse, &q, 100.0).unwrap();
+                assert!(
+                    (sparse.distance2.sqrt() - sparse_truth.sqrt()).abs() < 1e-4,
+                    "step {step}, sparse: {} vs {}",
+                    sparse.distance2.sqrt(),
+                    sparse_truth.sqrt()
                 );
             }
         }
