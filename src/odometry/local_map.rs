@@ -172,12 +172,13 @@ impl LocalMap {
                 }
             });
             if cell.points.len() < self.max_points_per_voxel {
+                let entry = (relative(p, &anchor), cell.id);
                 if cell.points.is_empty() {
-                    fresh_sparse.push((relative(p, &anchor), cell.id));
+                    fresh_sparse.push(entry);
                 }
                 cell.points.push(*p);
                 cell.dirty = true;
-                fresh.push((relative(p, &anchor), cell.id));
+                fresh.push(entry);
             }
         }
         let max2 = max_distance * max_distance;
