@@ -55,6 +55,7 @@ fn joint_registration_recovers_pose_and_twist() {
             estimate_twist: true,
             point_sigma: 0.05,
             density: Density::Full,
+            reuse_neighbourhoods: true,
         };
         let r = register(
             source.points(),

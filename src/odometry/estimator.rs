@@ -292,6 +292,7 @@ impl Odometry {
                 estimate_twist: false,
                 point_sigma: rp.residual_sigma,
                 density: Density::Full,
+                reuse_neighbourhoods: true,
             };
             // Only a fixed map is filled before a first scan: start from its initial pose.
             let last = self.last.unwrap_or(State {
@@ -334,6 +335,7 @@ impl Odometry {
             let coarse_settings = RegistrationSettings {
                 kernel_scale: settings.kernel_scale * self.params.coarse_kernel_factor,
                 density: Density::Sparse,
+                reuse_neighbourhoods: false,
                 ..settings
             };
             let coarse_from = |start: Isometry3<f64>, map: &LocalMap| {

@@ -17,6 +17,7 @@ use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use nalgebra::{Point3, Vector3};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::num::NonZero;
 
 /// Points of a voxel fewer than this give no plane.
 const MIN_PLANE_POINTS: usize = 5;
@@ -54,11 +55,11 @@ pub struct Neighbour {
 #[derive(Default)]
 struct Layer {
     tree: Option<ImmutableKdTree<f32, 3>>,
-    entries: Vec<([f32; 3], u32)>,
+    entries: Vec<Entry>,
 }
 
 impl Layer {
-    fn build(entries: Vec<([f32; 3], u32)>) -> Layer {
+    fn build(entries: Vec<Entry>) -> Layer {
         let coords: Vec<[f32; 3]> = entries.iter().map(|(p, _)| *p).collect();
         Layer {
             tree: (!coords.is_empty()).then(|| ImmutableKdTree::new_from_slice(&coords)),
@@ -71,6 +72,63 @@ impl Layer {
         let (p, id) = self.entries[nn.item as usize];
         Some((nn.distance, p, id))
     }
+
+    /// Adds the `NEIGHBOURHOOD` nearest entries to `q` (fewer when the layer is smaller),
+    /// with their squared distances, to `out`.
+    fn nearest_few(&self, q: &[f32; 3], out: &mut Vec<(f32, Entry)>) {
+        if let Some(tree) = self.tree.as_ref() {
+            let k = NonZero::new(NEIGHBOURHOOD).expect("not zero");
+            out.extend(
+                tree.nearest_n::<SquaredEuclidean>(q, k)
+                    .into_iter()
+                    .map(|nn| (nn.distance, self.entries[nn.item as usize])),
+            );
+        }
+    }
+}
+
+/// A tree entry: coordinates relative to the anchor, voxel (plane) index.
+type Entry = ([f32; 3], u32);
+
+/// How many nearest map points a [`Neighbourhood`] keeps.
+pub const NEIGHBOURHOOD: usize = 4;
+
+/// Rounding allowance of a [`Neighbourhood`]'s certificate, metres (`f32` coordinates
+/// within kilometres of the anchor round to well under this).
+const CERTIFICATE_MARGIN: f32 = 1e-4;
+
+/// The nearest map points to a position, and how far they certainly reach: every map
+/// point left out lies at least `reach` from `centre`. A later query within the
+/// neighbourhood then needs no tree search: when its nearest candidate is closer than `reach`
+/// minus how far the query moved from `centre`, no point left out can be closer (triangle
+/// inequality), so the candidate is the exact nearest. Gauss-Newton moves each point a few
+/// millimetres to centimetres per iteration, so after one search per point most iterations
+/// answer from here.
+#[derive(Debug, Clone, Copy)]
+pub struct Neighbourhood {
+    centre: [f32; 3],
+    reach: f32,
+    len: usize,
+    candidates: [Entry; NEIGHBOURHOOD],
+}
+
+impl Neighbourhood {
+    /// The exact nearest of the map to `q` (squared distance, entry), when the
+    /// certificate covers `q`.
+    fn nearest(&self, q: &[f32; 3]) -> Option<(f32, Entry)> {
+        let moved = distance2(q, &self.centre).sqrt();
+        let (d2, e) = self.candidates[..self.len]
+            .iter()
+            .map(|e| (distance2(q, &e.0), *e))
+            .min_by(|a, b| a.0.total_cmp(&b.0))?;
+        (d2.sqrt() + moved + CERTIFICATE_MARGIN < self.reach).then_some((d2, e))
+    }
+}
+
+/// Squared distance, summed as kiddo sums it.
+fn distance2(a: &[f32; 3], b: &[f32; 3]) -> f32 {
+    let d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+    d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
 }
 
 /// The points of one density in two trees: those present at the last full rebuild and
@@ -87,6 +145,33 @@ impl Trees {
         match (self.base.nearest(q), self.fresh.nearest(q)) {
             (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
             (a, b) => a.or(b),
+        }
+    }
+
+    /// The nearest points to `q` over both trees, with the distance beyond which none was
+    /// left out: the union of each tree's nearest few holds the nearest few of all, and a
+    /// point left out of a tree's list lies beyond that list's last, hence beyond the
+    /// union's last kept.
+    fn neighbourhood(&self, q: &[f32; 3]) -> Neighbourhood {
+        let mut all = Vec::with_capacity(2 * NEIGHBOURHOOD);
+        self.base.nearest_few(q, &mut all);
+        self.fresh.nearest_few(q, &mut all);
+        all.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let reach = if all.len() >= NEIGHBOURHOOD {
+            all[NEIGHBOURHOOD - 1].0.sqrt()
+        } else {
+            f32::INFINITY
+        };
+        all.truncate(NEIGHBOURHOOD);
+        let mut candidates = [([0.0; 3], 0); NEIGHBOURHOOD];
+        for (slot, (_, e)) in candidates.iter_mut().zip(&all) {
+            *slot = *e;
+        }
+        Neighbourhood {
+            centre: *q,
+            reach,
+            len: all.len(),
+            candidates,
         }
     }
 }
@@ -284,11 +369,52 @@ impl LocalMap {
         max_distance: f64,
     ) -> Option<Neighbour> {
         let anchor = self.anchor?;
-        let trees = match density {
+        let (_, p, id) = self.trees(density).nearest(&relative(q, &anchor))?;
+        self.neighbour(&anchor, p, id, q, max_distance)
+    }
+
+    /// The nearest point of `density` to `q` within `max_distance`, like
+    /// [`nearest_in`](Self::nearest_in) but answered from `hint` when its certificate covers
+    /// `q`; otherwise the trees are searched and `hint` is replaced by the neighbourhood of
+    /// `q`. Keep one hint per moving query point, and none across map updates or densities.
+    pub fn nearest_near(
+        &self,
+        density: Density,
+        q: &Point3<f64>,
+        max_distance: f64,
+        hint: &mut Option<Neighbourhood>,
+    ) -> Option<Neighbour> {
+        let anchor = self.anchor?;
+        let rq = relative(q, &anchor);
+        let (_, (p, id)) = match hint.as_ref().and_then(|h| h.nearest(&rq)) {
+            Some(found) => found,
+            None => {
+                let fresh = self.trees(density).neighbourhood(&rq);
+                let found = (fresh.len > 0).then(|| (0.0, fresh.candidates[0]));
+                *hint = Some(fresh);
+                found?
+            }
+        };
+        self.neighbour(&anchor, p, id, q, max_distance)
+    }
+
+    fn trees(&self, density: Density) -> &Trees {
+        match density {
             Density::Full => &self.full,
             Density::Sparse => &self.sparse,
-        };
-        let (_, p, id) = trees.nearest(&relative(q, &anchor))?;
+        }
+    }
+
+    /// The map point at `p` (relative to `anchor`) in voxel `id`, when within `max_distance`
+    /// of `q`.
+    fn neighbour(
+        &self,
+        anchor: &Point3<f64>,
+        p: [f32; 3],
+        id: u32,
+        q: &Point3<f64>,
+        max_distance: f64,
+    ) -> Option<Neighbour> {
         let point = anchor + Vector3::new(p[0] as f64, p[1] as f64, p[2] as f64);
         let distance2 = (point - q).norm_squared();
         (distance2 <= max_distance * max_distance).then(|| Neighbour {
@@ -349,6 +475,7 @@ mod tests {
         // add to the small tree and trigger full rebuilds, and far voxels are dropped.
         let mut map = LocalMap::new(0.5, 4);
         let mut rebuilds = 0;
+        let mut answered_from_hint = 0;
         let mut seed = 7u64;
         let mut rand = move || {
             seed = seed
@@ -393,6 +520,31 @@ mod tests {
                     found.distance2.sqrt(),
                     truth.sqrt()
                 );
+                // A query walking in small steps (as a point does over Gauss-Newton
+                // iterations), answered from its neighbourhood while the certificate holds,
+                // still gets the exact nearest point.
+                let mut hint = None;
+                let mut walker = q;
+                for _ in 0..8 {
+                    walker += Vector3::new(rand() - 0.5, rand() - 0.5, rand() - 0.5) * 0.05;
+                    let centre = hint.map(|h: Neighbourhood| h.centre);
+                    let near = map
+                        .nearest_near(Density::Full, &walker, 100.0, &mut hint)
+                        .expect("map is not empty");
+                    let truth = all
+                        .iter()
+                        .map(|p| (p - walker).norm_squared())
+                        .fold(f64::INFINITY, f64::min);
+                    assert!(
+                        (near.distance2.sqrt() - truth.sqrt()).abs() < 1e-4,
+                        "step {step}, walking: {} vs {}",
+                        near.distance2.sqrt(),
+                        truth.sqrt()
+                    );
+                    if centre == hint.map(|h| h.centre) {
+                        answered_from_hint += 1;
+                    }
+                }
                 // The sparse density searches exactly the first point of every voxel.
                 let sparse_truth = firsts
                     .iter()
@@ -410,6 +562,11 @@ mod tests {
         // Far voxels are gone after the last rebuild (none older than the map's reach
         // plus what the small tree and far points may hold until the next one).
         assert!((3..40).contains(&rebuilds), "{rebuilds} rebuilds");
+        // 2000 walking queries: most steps stay inside the neighbourhood of the last search.
+        assert!(
+            answered_from_hint > 500,
+            "{answered_from_hint} answered from a hint"
+        );
         assert!(
             map.points().all(|p| p.x > 39.0 - 12.0 - 10.0),
             "far voxels kept"

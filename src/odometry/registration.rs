@@ -6,7 +6,7 @@
 //! perturbed on the right (`T ← T · exp(δ)`), the twist additively. Correspondences and
 //! normal equations are computed in parallel with rayon.
 
-use super::local_map::{Density, LocalMap};
+use super::local_map::{Density, LocalMap, Neighbourhood};
 use super::params::{Kernel, ResidualKind};
 use crate::geometry::{exp, hat, log, Twist};
 use nalgebra::{Isometry3, Matrix3, Point3, SMatrix, SVector, Vector3};
@@ -40,6 +40,12 @@ pub struct RegistrationSettings {
     pub point_sigma: f64,
     /// Which map points correspondences are searched among.
     pub density: Density,
+    /// Keep each point's map neighbourhood between iterations and answer from it while it
+    /// certainly holds the exact nearest point (see [`Neighbourhood`]): worth it where points
+    /// move millimetres per iteration (a fine alignment), not where they move decimetres
+    /// (a coarse one from a poor guess, where most certificates fail and the search for a
+    /// neighbourhood costs more than one for the nearest point).
+    pub reuse_neighbourhoods: bool,
 }
 
 /// Motion priors tying the twist to the previous state.
@@ -124,14 +130,26 @@ pub fn register(
         rms: 0.0,
     };
     let dof = if s.estimate_twist { 12 } else { 6 };
+    // Each point's map neighbourhood from its last search: while the point stays inside it,
+    // its exact nearest map point needs no tree search.
+    let mut hints: Vec<Option<Neighbourhood>> = vec![None; source.len()];
     for iteration in 1..=s.max_iterations.max(1) {
         let rotation: Matrix3<f64> = pose.rotation.to_rotation_matrix().into_inner();
-        let accumulate = |mut acc: Accumulator, i: usize, p: &Point3<f64>| -> Accumulator {
+        let accumulate = |mut acc: Accumulator,
+                          i: usize,
+                          p: &Point3<f64>,
+                          hint: &mut Option<Neighbourhood>|
+         -> Accumulator {
             let t = times.map_or(0.0, |v| v[i] as f64);
             let motion = (s.estimate_twist && t != 0.0).then(|| exp(&(twist * t)));
             let deskewed = motion.map_or(*p, |m| m * p);
             let world = pose * deskewed;
-            let Some(nn) = map.nearest_in(s.density, &world, s.max_correspondence) else {
+            let found = if s.reuse_neighbourhoods {
+                map.nearest_near(s.density, &world, s.max_correspondence, hint)
+            } else {
+                map.nearest_in(s.density, &world, s.max_correspondence)
+            };
+            let Some(nn) = found else {
                 return acc;
             };
             // d(world)/d(pose perturbation) and d(world)/d(twist), 3x6 each.
@@ -173,13 +191,15 @@ pub fn register(
         // add in a different order from run to run).
         let partials: Vec<Accumulator> = source
             .par_chunks(CHUNK)
+            .zip(hints.par_chunks_mut(CHUNK))
             .enumerate()
-            .map(|(c, chunk)| {
+            .map(|(c, (chunk, hints))| {
                 chunk
                     .iter()
+                    .zip(hints.iter_mut())
                     .enumerate()
-                    .fold(Accumulator::zero(), |acc, (k, p)| {
-                        accumulate(acc, c * CHUNK + k, p)
+                    .fold(Accumulator::zero(), |acc, (k, (p, hint))| {
+                        accumulate(acc, c * CHUNK + k, p, hint)
                     })
             })
             .collect();
