@@ -10,7 +10,7 @@ use lidarflow::geometry::Twist;
 use lidarflow::odometry::local_map::{Density, LocalMap};
 use lidarflow::odometry::params::{Kernel, ResidualKind};
 use lidarflow::odometry::registration::{register, RegistrationSettings};
-use nalgebra::{Isometry3, Point3, Translation3};
+use nalgebra::{Isometry3, Point3, Translation3, Vector3};
 use std::hint::black_box;
 
 fn parts(c: &mut Criterion) {
@@ -71,6 +71,36 @@ fn parts(c: &mut Criterion) {
                 .take(1000)
                 .filter(|p| map.nearest(p, 3.0).is_some())
                 .count()
+        })
+    });
+    // The same 1000 points, each moved by 1 cm a time over 5 steps (as Gauss-Newton moves
+    // them): searched afresh each step, or answered from the last neighbourhood while its
+    // certificate holds.
+    let step = Vector3::new(0.006, -0.005, 0.006);
+    c.bench_function("nearest_neighbour_1000_points_5_steps_searched", |b| {
+        b.iter(|| {
+            let mut found = 0;
+            for p in source.points().iter().take(1000) {
+                for k in 0..5 {
+                    found += map.nearest(&(p + step * k as f64), 3.0).is_some() as usize;
+                }
+            }
+            found
+        })
+    });
+    c.bench_function("nearest_neighbour_1000_points_5_steps_certified", |b| {
+        b.iter(|| {
+            let mut found = 0;
+            for p in source.points().iter().take(1000) {
+                let mut hint = None;
+                for k in 0..5 {
+                    let q = p + step * k as f64;
+                    found += map
+                        .nearest_near(Density::Full, &q, 3.0, &mut hint)
+                        .is_some() as usize;
+                }
+            }
+            found
         })
     });
     let settings = RegistrationSettings {
