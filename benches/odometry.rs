@@ -114,6 +114,7 @@ fn parts(c: &mut Criterion) {
         point_sigma: 0.3,
         density: Density::Full,
         reuse_neighbourhoods: true,
+        over_relaxation: 1.0,
     };
     let guess = Isometry3::from_parts(Translation3::new(1.0, 0.0, 0.0), Default::default());
     c.bench_function("registration_joint_one_scan", |b| {

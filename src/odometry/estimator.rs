@@ -293,6 +293,7 @@ impl Odometry {
                 point_sigma: rp.residual_sigma,
                 density: Density::Full,
                 reuse_neighbourhoods: true,
+                over_relaxation: 1.0,
             };
             // Only a fixed map is filled before a first scan: start from its initial pose.
             let last = self.last.unwrap_or(State {
@@ -336,6 +337,7 @@ impl Odometry {
                 kernel_scale: settings.kernel_scale * self.params.coarse_kernel_factor,
                 density: Density::Sparse,
                 reuse_neighbourhoods: false,
+                over_relaxation: self.params.coarse_over_relaxation,
                 ..settings
             };
             let coarse_from = |start: Isometry3<f64>, map: &LocalMap| {

@@ -78,6 +78,13 @@ pub struct OdometryParams {
     /// `aggressive` run loses track (ATE 0.27 m); 5 and 10 do alike there and on 32 and 64
     /// rings.
     pub coarse_kernel_factor: f64,
+    /// The coarse stage stretches a pose step by this factor when it points the same way as
+    /// the previous one, until a stretch makes the fit worse (1 = plain Gauss-Newton): from
+    /// a poor guess ICP creeps towards the alignment in many small steps of one direction.
+    /// At 2, balm runs 11 % faster at the same accuracy, and the synthetic profiles keep
+    /// theirs; without the stop on a worse fit, riverside's poorly fitting scan 215 was
+    /// pushed 4° further off the car's heading.
+    pub coarse_over_relaxation: f64,
     /// Voxel edge of the points inserted in the map, as a multiple of `voxel_size`.
     pub map_voxel_factor: f64,
     /// How the twist is estimated.
@@ -133,6 +140,7 @@ impl Default for OdometryParams {
             coarse_voxel_factor: 6.0,
             coarse_min_points: Auto::Auto,
             coarse_kernel_factor: 5.0,
+            coarse_over_relaxation: 2.0,
             velocity: VelocityMode::Joint,
             residual: ResidualKind::PointToPlane,
             kernel: Kernel::GemanMcclure,

@@ -40,6 +40,12 @@ pub struct RegistrationSettings {
     pub point_sigma: f64,
     /// Which map points correspondences are searched among.
     pub density: Density,
+    /// A pose step pointing the same way as the previous one (cosine above
+    /// [`AGREEING_STEPS`]) is stretched by this factor, as long as stretching has not made
+    /// the fit worse; 1 is plain Gauss-Newton. From a poor guess nearest-neighbour
+    /// correspondences drag behind the true alignment, so ICP creeps towards it in many small
+    /// steps of one direction; stretching them shortens the creep.
+    pub over_relaxation: f64,
     /// Keep each point's map neighbourhood between iterations and answer from it while it
     /// certainly holds the exact nearest point (see [`Neighbourhood`]): worth it where points
     /// move millimetres per iteration (a fine alignment), not where they move decimetres
@@ -47,6 +53,9 @@ pub struct RegistrationSettings {
     /// neighbourhood costs more than one for the nearest point).
     pub reuse_neighbourhoods: bool,
 }
+
+/// Cosine between two successive pose steps above which they count as one direction.
+pub const AGREEING_STEPS: f64 = 0.7;
 
 /// Motion priors tying the twist to the previous state.
 #[derive(Debug, Clone, Copy)]
@@ -133,6 +142,10 @@ pub fn register(
     // Each point's map neighbourhood from its last search: while the point stays inside it,
     // its exact nearest map point needs no tree search.
     let mut hints: Vec<Option<Neighbourhood>> = vec![None; source.len()];
+    let mut previous_step = Twist::zeros();
+    let mut stretched = false;
+    let mut stretching = s.over_relaxation != 1.0;
+    let mut previous_rms = f64::INFINITY;
     for iteration in 1..=s.max_iterations.max(1) {
         let rotation: Matrix3<f64> = pose.rotation.to_rotation_matrix().into_inner();
         let accumulate = |mut acc: Accumulator,
@@ -223,6 +236,17 @@ pub fn register(
         let delta = solve(&h, &g, dof);
         let mut dp = Twist::zeros();
         dp.copy_from(&delta.fixed_rows::<6>(0));
+        if stretched && result.rms > previous_rms {
+            // The last stretch made the fit worse: plain steps from here on.
+            stretching = false;
+        }
+        previous_rms = result.rms;
+        let agreeing = dp.dot(&previous_step) > AGREEING_STEPS * dp.norm() * previous_step.norm();
+        previous_step = dp;
+        stretched = stretching && agreeing;
+        if stretched {
+            dp *= s.over_relaxation;
+        }
         pose *= exp(&dp);
         if s.estimate_twist {
             twist += delta.fixed_rows::<6>(6);
