@@ -2,6 +2,7 @@
 //! measured range of a sensor, from which `auto` values are derived.
 
 use crate::cloud::PointCloud;
+use nalgebra::Point3;
 use serde::{Deserialize, Serialize};
 
 /// Keeps points with `min <= |p| <= max` (metres, sensor frame).
@@ -26,11 +27,20 @@ impl Default for RangeCrop {
 impl RangeCrop {
     /// Applies the crop in place.
     pub fn apply(&self, cloud: &mut PointCloud) {
-        let (min2, max2) = (self.min * self.min, self.max * self.max);
-        cloud.retain(|_, p| {
-            let r2 = p.coords.norm_squared();
-            r2 >= min2 && r2 <= max2
-        });
+        cloud.retain(|_, p| self.keeps(p));
+    }
+
+    /// The cropped copy of `cloud`: only the kept points are copied.
+    pub fn cropped(&self, cloud: &PointCloud) -> PointCloud {
+        let kept: Vec<usize> = (0..cloud.len())
+            .filter(|&i| self.keeps(&cloud.points()[i]))
+            .collect();
+        cloud.select(&kept)
+    }
+
+    fn keeps(&self, p: &Point3<f64>) -> bool {
+        let r2 = p.coords.norm_squared();
+        r2 >= self.min * self.min && r2 <= self.max * self.max
     }
 }
 
@@ -55,22 +65,27 @@ pub fn measured_range(cloud: &PointCloud) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nalgebra::Point3;
 
     #[test]
     fn crop_and_measured_range() {
-        let mut c = PointCloud::new(
+        let c = PointCloud::new(
             (1..=200)
                 .map(|i| Point3::new(i as f64 * 0.5, 0.0, 0.0))
                 .collect(),
         );
         assert!((measured_range(&c).unwrap() - 99.0).abs() < 0.6);
-        RangeCrop {
+        let c = c.with_time((1..=200).map(|i| i as f32).collect()).unwrap();
+        let crop = RangeCrop {
             min: 2.0,
             max: 10.0,
-        }
-        .apply(&mut c);
+        };
+        let copy = crop.cropped(&c);
+        let mut c = c;
+        crop.apply(&mut c);
         assert_eq!(c.len(), 17);
+        // The copy keeps the same points with their fields.
+        assert_eq!(copy.points(), c.points());
+        assert_eq!(copy.time(), c.time());
         assert!(c.points().iter().all(|p| (2.0..=10.0).contains(&p.x)));
         assert!(measured_range(&PointCloud::default()).is_none());
     }

@@ -241,12 +241,11 @@ impl Odometry {
         };
         // Preprocess.
         let t0 = Instant::now();
-        let mut cropped = cloud.clone();
-        RangeCrop {
+        let cropped = RangeCrop {
             min: rp.min_range,
             max: rp.max_range,
         }
-        .apply(&mut cropped);
+        .cropped(cloud);
         let frame = VoxelDownsample {
             size: rp.voxel_size * self.params.map_voxel_factor,
             mode: VoxelMode::First,
