@@ -386,11 +386,11 @@ impl LocalMap {
     ) -> Option<Neighbour> {
         let anchor = self.anchor?;
         let rq = relative(q, &anchor);
-        let (_, (p, id)) = match hint.as_ref().and_then(|h| h.nearest(&rq)) {
-            Some(found) => found,
+        let (p, id) = match hint.as_ref().and_then(|h| h.nearest(&rq)) {
+            Some((_, found)) => found,
             None => {
                 let fresh = self.trees(density).neighbourhood(&rq);
-                let found = (fresh.len > 0).then(|| (0.0, fresh.candidates[0]));
+                let found = (fresh.len > 0).then_some(fresh.candidates[0]);
                 *hint = Some(fresh);
                 found?
             }
@@ -507,12 +507,16 @@ mod tests {
                 all.len(),
                 map.full.base.entries.len() + map.full.fresh.entries.len()
             );
-            for _ in 0..50 {
-                let q = Point3::new(x0 + 30.0 * rand() - 15.0, 8.0 * rand() - 4.0, 5.0 * rand());
-                let truth = all
+            // Brute force: the squared distance from `q` to the nearest of `points`.
+            let closest = |points: &[Point3<f64>], q: &Point3<f64>| {
+                points
                     .iter()
                     .map(|p| (p - q).norm_squared())
-                    .fold(f64::INFINITY, f64::min);
+                    .fold(f64::INFINITY, f64::min)
+            };
+            for _ in 0..50 {
+                let q = Point3::new(x0 + 30.0 * rand() - 15.0, 8.0 * rand() - 4.0, 5.0 * rand());
+                let truth = closest(&all, &q);
                 let found = map.nearest(&q, 100.0).expect("map is not empty");
                 assert!(
                     (found.distance2.sqrt() - truth.sqrt()).abs() < 1e-4,
@@ -531,10 +535,7 @@ mod tests {
                     let near = map
                         .nearest_near(Density::Full, &walker, 100.0, &mut hint)
                         .expect("map is not empty");
-                    let truth = all
-                        .iter()
-                        .map(|p| (p - walker).norm_squared())
-                        .fold(f64::INFINITY, f64::min);
+                    let truth = closest(&all, &walker);
                     assert!(
                         (near.distance2.sqrt() - truth.sqrt()).abs() < 1e-4,
                         "step {step}, walking: {} vs {}",
@@ -546,10 +547,7 @@ mod tests {
                     }
                 }
                 // The sparse density searches exactly the first point of every voxel.
-                let sparse_truth = firsts
-                    .iter()
-                    .map(|p| (p - q).norm_squared())
-                    .fold(f64::INFINITY, f64::min);
+                let sparse_truth = closest(&firsts, &q);
                 let sparse = map.nearest_in(Density::Sparse, &q, 100.0).unwrap();
                 assert!(
                     (sparse.distance2.sqrt() - sparse_truth.sqrt()).abs() < 1e-4,
