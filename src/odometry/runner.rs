@@ -13,6 +13,9 @@ use crate::io::trajectory::{self, Trajectory};
 use std::path::Path;
 use std::time::Instant;
 
+/// Scans read ahead of the one being processed.
+const READ_AHEAD: usize = 1;
+
 /// What a run produced.
 #[derive(Debug)]
 pub struct RunOutput {
@@ -38,24 +41,39 @@ pub fn run_recording(
     let mut trajectory = Trajectory::default();
     let mut scans = Vec::with_capacity(recording.len());
     let mut error = None;
-    for i in 0..recording.len() {
-        let step = recording.read(i).and_then(|scan| {
-            odometry
-                .process(&scan.cloud)
-                .map_err(|e| Error::format(recording.scan_path(i), e.to_string()))
-        });
-        match step {
-            Ok(r) => {
-                trajectory.push(r.stamp, r.pose);
-                progress(&r);
-                scans.push(r);
+    // The next scans are read on a second thread while this one is processed: reading and
+    // decoding a scan is serial work that the odometry's parallel parts leave room for.
+    std::thread::scope(|s| {
+        let (tx, rx) = crossbeam_channel::bounded(READ_AHEAD);
+        s.spawn(move || {
+            for i in 0..recording.len() {
+                let scan = recording.read(i);
+                let failed = scan.is_err();
+                if tx.send((i, scan)).is_err() || failed {
+                    break;
+                }
             }
-            Err(e) => {
-                error = Some(e);
-                break;
+        });
+        for (i, scan) in rx {
+            let step = scan.and_then(|scan| {
+                odometry
+                    .process(&scan.cloud)
+                    .map_err(|e| Error::format(recording.scan_path(i), e.to_string()))
+            });
+            match step {
+                Ok(r) => {
+                    trajectory.push(r.stamp, r.pose);
+                    progress(&r);
+                    scans.push(r);
+                }
+                Err(e) => {
+                    error = Some(e);
+                    // Dropping the receiver stops the reader at its next scan.
+                    break;
+                }
             }
         }
-    }
+    });
     let mut summary = SummaryBuilder::default();
     scans.iter().for_each(|r| summary.add(r));
     let summary = summary.finish(
