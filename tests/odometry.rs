@@ -124,6 +124,33 @@ fn time_going_backwards_is_an_error_naming_the_scan() {
 }
 
 #[test]
+fn the_local_map_holds_every_keyframe_when_asked_and_asking_changes_nothing() {
+    // A keyframe enters the map at the start of the next scan (alongside its
+    // preprocessing); asking for the map inserts it at once. Either way the same insertion
+    // happens before the next registration, so the trajectories are identical.
+    let seq = synthetic("car", 8, 16);
+    let mut asking = Odometry::new(OdometryParams::default());
+    let mut quiet = Odometry::new(OdometryParams::default());
+    let mut before = 0;
+    let mut keyframes = 0;
+    for i in 0..seq.len() {
+        let a = asking.process(&seq.scan(i)).unwrap();
+        let q = quiet.process(&seq.scan(i)).unwrap();
+        assert_eq!(a.pose, q.pose, "scan {i}");
+        assert_eq!(a.twist, q.twist, "scan {i}");
+        let len = asking.local_map().expect("resolved").len();
+        if a.keyframe {
+            keyframes += 1;
+            assert!(len > before, "scan {i}: keyframe not in the map ({len} points)");
+        } else {
+            assert_eq!(len, before, "scan {i}");
+        }
+        before = len;
+    }
+    assert!(keyframes >= 3, "{keyframes} keyframes");
+}
+
+#[test]
 fn empty_nan_and_tiny_scans_are_skipped_with_a_predicted_pose() {
     let seq = synthetic("car", 6, 16);
     let mut odo = Odometry::new(OdometryParams::default());

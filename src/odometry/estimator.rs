@@ -34,7 +34,8 @@ pub struct StageTimes {
     pub preprocess: f64,
     /// Registration (all iterations).
     pub registration: f64,
-    /// Map insertion and rebuild.
+    /// Map insertion and rebuild of the previous keyframe, which runs alongside this scan's
+    /// preprocessing (so the stages may add up to more than the total).
     pub map_update: f64,
     /// Whole scan.
     pub total: f64,
@@ -75,6 +76,18 @@ pub struct ScanResult {
     pub ms: StageTimes,
 }
 
+/// A keyframe waiting to enter the local map: its points (sensor frame, after the map
+/// filters, not de-skewed), pose and twist. It is inserted at the start of the next scan,
+/// alongside that scan's preprocessing, so the two serial stages share the cores; the map
+/// is whole again before that scan is registered.
+struct Pending {
+    frame: PointCloud,
+    pose: Isometry3<f64>,
+    twist: Twist,
+    /// Map voxels farther than this from the pose are dropped.
+    max_range: f64,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct State {
     stamp: f64,
@@ -109,6 +122,8 @@ pub struct Odometry {
     mapping: bool,
     /// The pose the first scan is predicted at.
     origin: Isometry3<f64>,
+    /// The last keyframe, until it is inserted in the local map.
+    pending: Option<Pending>,
 }
 
 impl Odometry {
@@ -130,6 +145,7 @@ impl Odometry {
             fixed_map: None,
             mapping: true,
             origin: Isometry3::identity(),
+            pending: None,
         }
     }
 
@@ -155,8 +171,13 @@ impl Odometry {
         self.resolved.as_ref()
     }
 
-    /// The local map (after the first non-empty scan).
-    pub fn local_map(&self) -> Option<&LocalMap> {
+    /// The local map (after the first non-empty scan), with every keyframe so far.
+    pub fn local_map(&mut self) -> Option<&LocalMap> {
+        if let Some(map) = self.map.as_mut() {
+            if let Some(p) = self.pending.take() {
+                p.insert(map, self.params.velocity);
+            }
+        }
         self.map.as_ref()
     }
 
@@ -239,24 +260,26 @@ impl Odometry {
             result.note = Some("empty scan: pose predicted".into());
             return Ok(self.finish(result, start));
         };
-        // Preprocess.
-        let t0 = Instant::now();
-        let cropped = RangeCrop {
-            min: rp.min_range,
-            max: rp.max_range,
-        }
-        .cropped(cloud);
-        let frame = VoxelDownsample {
-            size: rp.voxel_size * self.params.map_voxel_factor,
-            mode: VoxelMode::First,
-        }
-        .apply(&cropped);
-        let source = VoxelDownsample {
-            size: rp.voxel_size * self.params.source_voxel_factor,
-            mode: VoxelMode::First,
-        }
-        .apply(&frame);
-        result.ms.preprocess = ms(t0);
+        // Preprocess this scan while the last keyframe enters the map.
+        let pending = self.pending.take();
+        let velocity = self.params.velocity;
+        let map = self.map.as_mut().expect("set with resolved");
+        let ((frame, source, preprocess_ms), map_ms) = rayon::join(
+            || {
+                let t0 = Instant::now();
+                let (frame, source) = preprocess(cloud, &rp, &self.params);
+                (frame, source, ms(t0))
+            },
+            || {
+                let t0 = Instant::now();
+                if let Some(p) = pending {
+                    p.insert(map, velocity);
+                }
+                ms(t0)
+            },
+        );
+        result.ms.preprocess = preprocess_ms;
+        result.ms.map_update = map_ms;
         result.source_points = source.len();
         if source.len() < self.params.min_points {
             result.note = Some(format!(
@@ -485,7 +508,6 @@ impl Odometry {
             ));
         }
         // Keyframe policy: distance (widening with speed) or angle since the last one.
-        let t2 = Instant::now();
         let speed = twist.fixed_rows::<3>(0).norm();
         let kf_distance = self
             .params
@@ -506,16 +528,15 @@ impl Odometry {
             if first && self.params.velocity == VelocityMode::Joint {
                 self.bootstrap = Some((frame.clone(), pose));
             }
-            let frame = if self.params.velocity == VelocityMode::Off {
-                frame
-            } else {
-                deskew(&frame, &twist)
-            };
-            insert(map, &frame, &pose, rp.max_range);
+            self.pending = Some(Pending {
+                frame,
+                pose,
+                twist,
+                max_range: rp.max_range,
+            });
             self.last_keyframe = Some(pose);
             result.keyframe = true;
         }
-        result.ms.map_update = ms(t2);
         Ok(self.finish(result, start))
     }
 
@@ -528,6 +549,43 @@ impl Odometry {
         result.ms.total = ms(start);
         result
     }
+}
+
+impl Pending {
+    /// De-skews the keyframe with its twist (unless velocity is off) and places it in `map`.
+    fn insert(self, map: &mut LocalMap, velocity: VelocityMode) {
+        let frame = if velocity == VelocityMode::Off {
+            self.frame
+        } else {
+            deskew(&self.frame, &self.twist)
+        };
+        insert(map, &frame, &self.pose, self.max_range);
+    }
+}
+
+/// Range crop, then the voxel grids: the points a keyframe gives the map (`frame`) and the
+/// registration source, thinner.
+fn preprocess(
+    cloud: &PointCloud,
+    rp: &ResolvedParams,
+    params: &OdometryParams,
+) -> (PointCloud, PointCloud) {
+    let cropped = RangeCrop {
+        min: rp.min_range,
+        max: rp.max_range,
+    }
+    .cropped(cloud);
+    let frame = VoxelDownsample {
+        size: rp.voxel_size * params.map_voxel_factor,
+        mode: VoxelMode::First,
+    }
+    .apply(&cropped);
+    let source = VoxelDownsample {
+        size: rp.voxel_size * params.source_voxel_factor,
+        mode: VoxelMode::First,
+    }
+    .apply(&frame);
+    (frame, source)
 }
 
 /// Places `frame` (sensor frame, already de-skewed) in `map` at `pose`, dropping map voxels
