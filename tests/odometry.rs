@@ -141,7 +141,10 @@ fn the_local_map_holds_every_keyframe_when_asked_and_asking_changes_nothing() {
         let len = asking.local_map().expect("resolved").len();
         if a.keyframe {
             keyframes += 1;
-            assert!(len > before, "scan {i}: keyframe not in the map ({len} points)");
+            assert!(
+                len > before,
+                "scan {i}: keyframe not in the map ({len} points)"
+            );
         } else {
             assert_eq!(len, before, "scan {i}");
         }

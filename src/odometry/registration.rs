@@ -12,8 +12,10 @@ use crate::geometry::{exp, hat, log, Twist};
 use nalgebra::{Isometry3, Matrix3, Point3, SMatrix, SVector, Vector3};
 use rayon::prelude::*;
 
-/// Points per parallel chunk of the normal equations.
-const CHUNK: usize = 512;
+/// Points per parallel chunk of the normal equations: small enough that the coarse
+/// stage's few hundred points still spread over both cores, large enough that a chunk's
+/// partial sums cost little to merge.
+const CHUNK: usize = 128;
 
 type Mat12 = SMatrix<f64, 12, 12>;
 type Vec12 = SVector<f64, 12>;
@@ -111,6 +113,18 @@ impl Accumulator {
         }
     }
 
+    /// Adds one residual `r` with Jacobian row `jr` and weight `w`, on the first `N`
+    /// unknowns, to `g` and to the lower triangle of `h` (mirrored once all are summed).
+    fn add<const N: usize>(&mut self, jr: &Vec12, r: f64, w: f64) {
+        for a in 0..N {
+            let wa = w * jr[a];
+            self.g[a] += wa * r;
+            for b in 0..=a {
+                self.h[(a, b)] += wa * jr[b];
+            }
+        }
+    }
+
     fn merge(mut self, o: Accumulator) -> Self {
         self.h += o.h;
         self.g += o.g;
@@ -179,20 +193,26 @@ pub fn register(
                     .copy_from(&(-r * hat(&p.coords) * t));
             }
             let diff: Vector3<f64> = world - nn.point;
+            // Without a time (or a twist to estimate) the twist columns are zero: only the
+            // pose block is summed.
+            let add = if motion.is_some() {
+                Accumulator::add::<12>
+            } else {
+                Accumulator::add::<6>
+            };
             match (s.residual, nn.normal) {
                 (ResidualKind::PointToPlane, Some(n)) => {
                     let r = n.dot(&diff);
                     let w = kernel_weight(s.kernel, s.kernel_scale, r * r);
-                    let jr = j.transpose() * n;
-                    acc.h += jr * jr.transpose() * w;
-                    acc.g += jr * (w * r);
+                    add(&mut acc, &(j.transpose() * n), r, w);
                     acc.sse += r * r;
                 }
                 _ => {
                     let r2 = diff.norm_squared();
                     let w = kernel_weight(s.kernel, s.kernel_scale, r2);
-                    acc.h += j.transpose() * j * w;
-                    acc.g += j.transpose() * diff * w;
+                    for k in 0..3 {
+                        add(&mut acc, &j.row(k).transpose(), diff[k], w);
+                    }
                     acc.sse += r2;
                 }
             }
@@ -216,9 +236,10 @@ pub fn register(
                     })
             })
             .collect();
-        let acc = partials
+        let mut acc = partials
             .into_iter()
             .fold(Accumulator::zero(), Accumulator::merge);
+        acc.h.fill_upper_triangle_with_lower_triangle();
         let (mut h, mut g) = (acc.h, acc.g);
         if let (Some(m), true) = (prior, s.estimate_twist) {
             add_priors(&mut h, &mut g, m, &pose, &twist, s.point_sigma);
