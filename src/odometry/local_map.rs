@@ -277,9 +277,15 @@ impl LocalMap {
         if (far + fresh.len()) as f64 > REBUILD_FRACTION * base as f64 {
             self.rebuild_all(origin, max_distance);
         } else {
-            self.refresh_normals();
-            self.full.fresh = Layer::build(fresh);
-            self.sparse.fresh = Layer::build(fresh_sparse);
+            // Three independent serial jobs (two tree builds and the planes), side by side.
+            let cells = &self.cells;
+            let (full, (sparse, planes)) = rayon::join(
+                || Layer::build(fresh),
+                || rayon::join(|| Layer::build(fresh_sparse), || stale_planes(cells)),
+            );
+            self.full.fresh = full;
+            self.sparse.fresh = sparse;
+            self.set_planes(planes);
         }
     }
 
@@ -293,62 +299,43 @@ impl LocalMap {
             c.id = (normals.len() - 1) as u32;
         }
         self.normals = normals;
-        self.refresh_normals();
         // FxHash has no random seed: the same inserts and removals in the same order give
         // the same iteration order, so the tree, and every result, is deterministic.
         let anchor = self.anchor.unwrap_or_else(Point3::origin);
-        let entries = self
-            .cells
-            .values()
-            .flat_map(|c| c.points.iter().map(move |p| (relative(p, &anchor), c.id)))
-            .collect();
-        let sparse = self
-            .cells
-            .values()
-            .map(|c| (relative(&c.points[0], &anchor), c.id))
-            .collect();
+        let cells = &self.cells;
+        let full = || {
+            Layer::build(
+                cells
+                    .values()
+                    .flat_map(|c| c.points.iter().map(move |p| (relative(p, &anchor), c.id)))
+                    .collect(),
+            )
+        };
+        let sparse = || {
+            Layer::build(
+                cells
+                    .values()
+                    .map(|c| (relative(&c.points[0], &anchor), c.id))
+                    .collect(),
+            )
+        };
+        // The large build is most of the work; the sparse one and the planes go beside it.
+        let (full, (sparse, planes)) =
+            rayon::join(full, || rayon::join(sparse, || stale_planes(cells)));
         self.full = Trees {
-            base: Layer::build(entries),
+            base: full,
             fresh: Layer::default(),
         };
         self.sparse = Trees {
-            base: Layer::build(sparse),
+            base: sparse,
             fresh: Layer::default(),
         };
+        self.set_planes(planes);
     }
 
-    /// Recomputes the plane of every changed voxel from its points and a few of each of its
-    /// 26 neighbours (one voxel of a sparse map holds too few points for a plane).
-    fn refresh_normals(&mut self) {
-        const PER_NEIGHBOUR: usize = 4;
-        let stale: Vec<[i32; 3]> = self
-            .cells
-            .iter()
-            .filter(|(_, c)| c.dirty)
-            .map(|(k, _)| *k)
-            .collect();
-        let normals: Vec<([i32; 3], Option<Vector3<f64>>)> = stale
-            .par_iter()
-            .map(|k| {
-                let mut block: Vec<Point3<f64>> = Vec::with_capacity(27 * PER_NEIGHBOUR);
-                for dx in -1..=1 {
-                    for dy in -1..=1 {
-                        for dz in -1..=1 {
-                            if let Some(c) = self.cells.get(&[k[0] + dx, k[1] + dy, k[2] + dz]) {
-                                let own = dx == 0 && dy == 0 && dz == 0;
-                                block.extend(c.points.iter().take(if own {
-                                    usize::MAX
-                                } else {
-                                    PER_NEIGHBOUR
-                                }));
-                            }
-                        }
-                    }
-                }
-                (*k, plane_normal(&block))
-            })
-            .collect();
-        for (k, n) in normals {
+    /// Stores the planes of changed voxels (from [`stale_planes`]) and marks them fresh.
+    fn set_planes(&mut self, planes: Vec<([i32; 3], Option<Vector3<f64>>)>) {
+        for (k, n) in planes {
             if let Some(c) = self.cells.get_mut(&k) {
                 self.normals[c.id as usize] = n.map(|n| n.cast());
                 c.dirty = false;
@@ -428,6 +415,38 @@ impl LocalMap {
     pub fn points(&self) -> impl Iterator<Item = &Point3<f64>> {
         self.cells.values().flat_map(|c| c.points.iter())
     }
+}
+
+/// The plane of every changed voxel, from its points and a few of each of its 26 neighbours
+/// (one voxel of a sparse map holds too few points for a plane).
+fn stale_planes(cells: &FxHashMap<[i32; 3], Cell>) -> Vec<([i32; 3], Option<Vector3<f64>>)> {
+    const PER_NEIGHBOUR: usize = 4;
+    let stale: Vec<[i32; 3]> = cells
+        .iter()
+        .filter(|(_, c)| c.dirty)
+        .map(|(k, _)| *k)
+        .collect();
+    stale
+        .par_iter()
+        .map(|k| {
+            let mut block: Vec<Point3<f64>> = Vec::with_capacity(27 * PER_NEIGHBOUR);
+            for dx in -1..=1 {
+                for dy in -1..=1 {
+                    for dz in -1..=1 {
+                        if let Some(c) = cells.get(&[k[0] + dx, k[1] + dy, k[2] + dz]) {
+                            let own = dx == 0 && dy == 0 && dz == 0;
+                            block.extend(c.points.iter().take(if own {
+                                usize::MAX
+                            } else {
+                                PER_NEIGHBOUR
+                            }));
+                        }
+                    }
+                }
+            }
+            (*k, plane_normal(&block))
+        })
+        .collect()
 }
 
 /// Whether a voxel (by its first point) lies farther than `sqrt(max2)` from `origin`.
