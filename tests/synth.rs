@@ -89,13 +89,16 @@ fn median_alignment(seq: &Sequence, a: usize, b: usize, per_point_time: bool) ->
             .collect()
     };
     let (pa, pb) = (world(a), world(b));
-    let tree: ImmutableKdTree<f64, 3> = ImmutableKdTree::new_from_slice(&pa);
+    let tree: ImmutableKdTree<f64, 3> = ImmutableKdTree::new_from_slice(&pa).unwrap();
     let k = std::num::NonZero::new(8).unwrap();
     let mut d: Vec<f64> = pb
         .iter()
         .step_by(5)
         .filter_map(|q| {
-            let nn = tree.nearest_n::<SquaredEuclidean>(q, k);
+            let nn = tree
+                .query(q)
+                .nearest_n::<SquaredEuclidean<f64>>(k)
+                .execute();
             if nn[nn.len() - 1].distance > 0.25 {
                 return None; // not overlapping, or too sparse for a plane
             }

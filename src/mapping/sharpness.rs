@@ -25,15 +25,19 @@ pub struct Sharpness {
 /// ground.
 pub fn point_to_plane(points: &[Point3<f64>], k: usize, radius: f64, stride: usize) -> Sharpness {
     let coords: Vec<[f64; 3]> = points.iter().map(|p| [p.x, p.y, p.z]).collect();
-    let tree: ImmutableKdTree<f64, 3> = ImmutableKdTree::new_from_slice(&coords);
+    let tree: ImmutableKdTree<f64, 3> =
+        ImmutableKdTree::new_from_slice(&coords).expect("fewer than 2^32 points");
     let k = NonZero::new(k.max(4)).expect("at least 4");
     let mut residuals: Vec<f64> = (0..points.len())
         .into_par_iter()
         .step_by(stride.max(1))
         .filter_map(|i| {
             let p = points[i];
-            let nn =
-                tree.nearest_n_within::<SquaredEuclidean>(&coords[i], radius * radius, k, true);
+            let nn = tree
+                .query(&coords[i])
+                .nearest_n::<SquaredEuclidean<f64>>(k)
+                .within(radius * radius)
+                .execute();
             if nn.len() < k.get() {
                 return None;
             }

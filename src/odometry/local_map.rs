@@ -62,13 +62,20 @@ impl Layer {
     fn build(entries: Vec<Entry>) -> Layer {
         let coords: Vec<[f32; 3]> = entries.iter().map(|(p, _)| *p).collect();
         Layer {
-            tree: (!coords.is_empty()).then(|| ImmutableKdTree::new_from_slice(&coords)),
+            tree: (!coords.is_empty()).then(|| {
+                ImmutableKdTree::new_from_slice(&coords).expect("fewer than 2^32 map points")
+            }),
             entries,
         }
     }
 
     fn nearest(&self, q: &[f32; 3]) -> Option<(f32, [f32; 3], u32)> {
-        let nn = self.tree.as_ref()?.nearest_one::<SquaredEuclidean>(q);
+        let nn = self
+            .tree
+            .as_ref()?
+            .query(q)
+            .nearest_one::<SquaredEuclidean<f32>>()
+            .execute();
         let (p, id) = self.entries[nn.item as usize];
         Some((nn.distance, p, id))
     }
@@ -79,7 +86,9 @@ impl Layer {
         if let Some(tree) = self.tree.as_ref() {
             let k = NonZero::new(NEIGHBOURHOOD).expect("not zero");
             out.extend(
-                tree.nearest_n::<SquaredEuclidean>(q, k)
+                tree.query(q)
+                    .nearest_n::<SquaredEuclidean<f32>>(k)
+                    .execute()
                     .into_iter()
                     .map(|nn| (nn.distance, self.entries[nn.item as usize])),
             );
