@@ -41,7 +41,7 @@ pub fn run_recording(
     let mut trajectory = Trajectory::default();
     let mut scans = Vec::with_capacity(recording.len());
     let mut error = None;
-    // The next scans are read on a second thread while this one is processed: reading and
+    // The next scan is read on a second thread while this one is processed: reading and
     // decoding a scan is serial work that the odometry's parallel parts leave room for.
     std::thread::scope(|s| {
         let (tx, rx) = crossbeam_channel::bounded(READ_AHEAD);
