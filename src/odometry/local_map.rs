@@ -6,8 +6,9 @@
 //!
 //! Rebuilding one tree over every map point at every keyframe cost more than registering
 //! the scan on a dense map (48 ms for 430 000 points with kiddo 5, against 1 000 to 6 000
-//! new points per keyframe). So the points live in two trees: a large one built at the last full rebuild
-//! and a small one over the points added since, rebuilt per update; a query asks both.
+//! new points per keyframe). So the points live in two trees: a large one built at the last
+//! full rebuild and a small one over the points added since, rebuilt per update; a query
+//! asks both.
 //! Far voxels are dropped, and the large tree rebuilt, once the far and the new points
 //! together exceed an eighth of it.
 
@@ -286,12 +287,8 @@ impl LocalMap {
         if (far + fresh.len()) as f64 > REBUILD_FRACTION * base as f64 {
             self.rebuild_all(origin, max_distance);
         } else {
-            // Three independent serial jobs (two tree builds and the planes), side by side.
-            let cells = &self.cells;
-            let (full, (sparse, planes)) = rayon::join(
-                || Layer::build(fresh),
-                || rayon::join(|| Layer::build(fresh_sparse), || stale_planes(cells)),
-            );
+            let (full, sparse, planes) =
+                build_beside_planes(&self.cells, || fresh, || fresh_sparse);
             self.full.fresh = full;
             self.sparse.fresh = sparse;
             self.set_planes(planes);
@@ -312,25 +309,21 @@ impl LocalMap {
         // the same iteration order, so the tree, and every result, is deterministic.
         let anchor = self.anchor.unwrap_or_else(Point3::origin);
         let cells = &self.cells;
-        let full = || {
-            Layer::build(
+        let (full, sparse, planes) = build_beside_planes(
+            cells,
+            || {
                 cells
                     .values()
                     .flat_map(|c| c.points.iter().map(move |p| (relative(p, &anchor), c.id)))
-                    .collect(),
-            )
-        };
-        let sparse = || {
-            Layer::build(
+                    .collect()
+            },
+            || {
                 cells
                     .values()
                     .map(|c| (relative(&c.points[0], &anchor), c.id))
-                    .collect(),
-            )
-        };
-        // The large build is most of the work; the sparse one and the planes go beside it.
-        let (full, (sparse, planes)) =
-            rayon::join(full, || rayon::join(sparse, || stale_planes(cells)));
+                    .collect()
+            },
+        );
         self.full = Trees {
             base: full,
             fresh: Layer::default(),
@@ -343,7 +336,7 @@ impl LocalMap {
     }
 
     /// Stores the planes of changed voxels (from [`stale_planes`]) and marks them fresh.
-    fn set_planes(&mut self, planes: Vec<([i32; 3], Option<Vector3<f64>>)>) {
+    fn set_planes(&mut self, planes: Planes) {
         for (k, n) in planes {
             if let Some(c) = self.cells.get_mut(&k) {
                 self.normals[c.id as usize] = n.map(|n| n.cast());
@@ -426,9 +419,27 @@ impl LocalMap {
     }
 }
 
+/// Plane normals of voxels, by voxel key (`None`: not planar).
+type Planes = Vec<([i32; 3], Option<Vector3<f64>>)>;
+
+/// The full and the sparse layer over the entries `full` and `sparse` gather, and the
+/// changed voxels' planes: three independent serial jobs, run side by side (the large
+/// tree's build is most of the work, the other two go beside it).
+fn build_beside_planes(
+    cells: &FxHashMap<[i32; 3], Cell>,
+    full: impl FnOnce() -> Vec<Entry> + Send,
+    sparse: impl FnOnce() -> Vec<Entry> + Send,
+) -> (Layer, Layer, Planes) {
+    let (full, (sparse, planes)) = rayon::join(
+        || Layer::build(full()),
+        || rayon::join(|| Layer::build(sparse()), || stale_planes(cells)),
+    );
+    (full, sparse, planes)
+}
+
 /// The plane of every changed voxel, from its points and a few of each of its 26 neighbours
 /// (one voxel of a sparse map holds too few points for a plane).
-fn stale_planes(cells: &FxHashMap<[i32; 3], Cell>) -> Vec<([i32; 3], Option<Vector3<f64>>)> {
+fn stale_planes(cells: &FxHashMap<[i32; 3], Cell>) -> Planes {
     const PER_NEIGHBOUR: usize = 4;
     let stale: Vec<[i32; 3]> = cells
         .iter()
