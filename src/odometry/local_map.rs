@@ -29,13 +29,26 @@ const PLANARITY: f64 = 0.1;
 /// build plus the points of far voxels exceed this fraction of its size: the small tree
 /// stays small, and the rebuild's cost is shared by many updates.
 const REBUILD_FRACTION: f64 = 0.125;
+/// Layers of at least this many points are built on all threads (the large tree's rebuild,
+/// hundreds of thousands of points, was the longest serial step of the odometry).
+const PARALLEL_BUILD: usize = 65_536;
 
 #[derive(Debug, Clone, Default)]
 struct Cell {
-    /// Index of the voxel's plane in `LocalMap::normals`.
+    /// Index of the voxel in `LocalMap::voxel_info`.
     id: u32,
     points: Vec<Point3<f64>>,
+    /// Listed in `LocalMap::changed`: the voxel gained points since its plane was fitted.
     dirty: bool,
+}
+
+/// What the queries and the far-voxel count read of a voxel.
+#[derive(Debug, Clone, Copy, Default)]
+struct VoxelInfo {
+    /// Unit normal of the voxel's plane, when it is planar.
+    normal: Option<Vector3<f32>>,
+    /// Points the voxel holds.
+    points: u32,
 }
 
 /// A nearest map point: position, squared distance, plane normal when the voxel is planar.
@@ -64,7 +77,10 @@ impl Layer {
         let coords: Vec<[f32; 3]> = entries.iter().map(|(p, _)| *p).collect();
         Layer {
             tree: (!coords.is_empty()).then(|| {
-                ImmutableKdTree::new_from_slice(&coords).expect("fewer than 2^32 map points")
+                ImmutableKdTree::builder()
+                    .with_parallel_construction_threshold(PARALLEL_BUILD)
+                    .build_from_slice(&coords)
+                    .expect("fewer than 2^32 map points")
             }),
             entries,
         }
@@ -202,14 +218,17 @@ pub struct LocalMap {
     voxel_size: f64,
     max_points_per_voxel: usize,
     cells: FxHashMap<[i32; 3], Cell>,
-    /// Plane normal of each voxel, by the voxel's `id`.
-    normals: Vec<Option<Vector3<f32>>>,
+    /// Plane and size of each voxel, by the voxel's `id`: a flat list that the far voxels
+    /// are counted from, and queries read normals from, without touching the hash map.
+    voxel_info: Vec<VoxelInfo>,
     /// Every point.
     full: Trees,
     /// The first point of each voxel.
     sparse: Trees,
     /// Origin of the trees' coordinates: the first point ever inserted.
     anchor: Option<Point3<f64>>,
+    /// Keys of the voxels whose planes are to be fitted again.
+    changed: Vec<[i32; 3]>,
 }
 
 impl LocalMap {
@@ -219,10 +238,11 @@ impl LocalMap {
             voxel_size,
             max_points_per_voxel: max_points_per_voxel.max(1),
             cells: FxHashMap::default(),
-            normals: Vec::new(),
+            voxel_info: Vec::new(),
             full: Trees::default(),
             sparse: Trees::default(),
             anchor: None,
+            changed: Vec::new(),
         }
     }
 
@@ -249,8 +269,8 @@ impl LocalMap {
 
     /// Adds world points (each voxel keeps its first N) and refreshes the query structures.
     /// Voxels farther than `max_distance` from `origin` are dropped at the next full rebuild,
-    /// which comes once they and the points added since the last one exceed an eighth of
-    /// the map.
+    /// which comes once their share of the voxels and the share of points added since the
+    /// last one together exceed an eighth.
     pub fn update(&mut self, points: &[Point3<f64>], origin: &Point3<f64>, max_distance: f64) {
         let anchor = *self
             .anchor
@@ -260,9 +280,9 @@ impl LocalMap {
         for p in points {
             let key = voxel_of(p, self.voxel_size);
             let cell = self.cells.entry(key).or_insert_with(|| {
-                self.normals.push(None);
+                self.voxel_info.push(VoxelInfo::default());
                 Cell {
-                    id: (self.normals.len() - 1) as u32,
+                    id: (self.voxel_info.len() - 1) as u32,
                     ..Cell::default()
                 }
             });
@@ -272,58 +292,71 @@ impl LocalMap {
                     fresh_sparse.push(entry);
                 }
                 cell.points.push(*p);
-                cell.dirty = true;
+                self.voxel_info[cell.id as usize].points += 1;
+                if !cell.dirty {
+                    cell.dirty = true;
+                    self.changed.push(key);
+                }
                 fresh.push(entry);
             }
         }
-        let max2 = max_distance * max_distance;
+        // A voxel is far by its first point: the sparse layers' entries, a flat list of them
+        // (reading each voxel's own points instead cost a cache miss per voxel).
+        let (o, max2) = (
+            relative(origin, &anchor),
+            (max_distance * max_distance) as f32,
+        );
         let far: usize = self
-            .cells
-            .values()
-            .filter(|c| is_far(c, origin, max2))
-            .map(|c| c.points.len())
+            .sparse
+            .base
+            .entries
+            .iter()
+            .chain(&fresh_sparse)
+            .filter(|(p, _)| distance2(p, &o) > max2)
+            .map(|(_, id)| self.voxel_info[*id as usize].points as usize)
             .sum();
         let base = self.full.base.entries.len();
         if (far + fresh.len()) as f64 > REBUILD_FRACTION * base as f64 {
+            self.full.fresh.entries = fresh;
+            self.sparse.fresh.entries = fresh_sparse;
             self.rebuild_all(origin, max_distance);
         } else {
+            let changed = std::mem::take(&mut self.changed);
             let (full, sparse, planes) =
-                build_beside_planes(&self.cells, || fresh, || fresh_sparse);
+                build_beside_planes(&self.cells, &changed, fresh, fresh_sparse);
             self.full.fresh = full;
             self.sparse.fresh = sparse;
             self.set_planes(planes);
         }
     }
 
-    /// Drops far voxels, renumbers the planes, and rebuilds the large tree over every point.
+    /// Drops far voxels, renumbers the planes, and rebuilds the large trees over every
+    /// point. Their entries are the two trees' own, kept in place: gathering them from the
+    /// hash map's scattered voxels cost a third of the rebuild.
     fn rebuild_all(&mut self, origin: &Point3<f64>, max_distance: f64) {
         let max2 = max_distance * max_distance;
         self.cells.retain(|_, c| !is_far(c, origin, max2));
-        let mut normals = Vec::with_capacity(self.cells.len());
+        // New plane index of each old one (`u32::MAX`: voxel dropped).
+        let mut renumbered = vec![u32::MAX; self.voxel_info.len()];
+        let mut info = Vec::with_capacity(self.cells.len());
         for c in self.cells.values_mut() {
-            normals.push(self.normals[c.id as usize]);
-            c.id = (normals.len() - 1) as u32;
+            renumbered[c.id as usize] = info.len() as u32;
+            info.push(self.voxel_info[c.id as usize]);
+            c.id = (info.len() - 1) as u32;
         }
-        self.normals = normals;
-        // FxHash has no random seed: the same inserts and removals in the same order give
-        // the same iteration order, so the tree, and every result, is deterministic.
-        let anchor = self.anchor.unwrap_or_else(Point3::origin);
-        let cells = &self.cells;
-        let (full, sparse, planes) = build_beside_planes(
-            cells,
-            || {
-                cells
-                    .values()
-                    .flat_map(|c| c.points.iter().map(move |p| (relative(p, &anchor), c.id)))
-                    .collect()
-            },
-            || {
-                cells
-                    .values()
-                    .map(|c| (relative(&c.points[0], &anchor), c.id))
-                    .collect()
-            },
-        );
+        self.voxel_info = info;
+        let kept = |trees: &mut Trees| -> Vec<Entry> {
+            let mut all = std::mem::take(&mut trees.base.entries);
+            all.append(&mut trees.fresh.entries);
+            all.retain_mut(|(_, id)| {
+                *id = renumbered[*id as usize];
+                *id != u32::MAX
+            });
+            all
+        };
+        let (full, sparse) = (kept(&mut self.full), kept(&mut self.sparse));
+        let changed = std::mem::take(&mut self.changed);
+        let (full, sparse, planes) = build_beside_planes(&self.cells, &changed, full, sparse);
         self.full = Trees {
             base: full,
             fresh: Layer::default(),
@@ -339,7 +372,7 @@ impl LocalMap {
     fn set_planes(&mut self, planes: Planes) {
         for (k, n) in planes {
             if let Some(c) = self.cells.get_mut(&k) {
-                self.normals[c.id as usize] = n.map(|n| n.cast());
+                self.voxel_info[c.id as usize].normal = n.map(|n| n.cast());
                 c.dirty = false;
             }
         }
@@ -409,7 +442,7 @@ impl LocalMap {
         (distance2 <= max_distance * max_distance).then(|| Neighbour {
             point,
             distance2,
-            normal: self.normals[id as usize].map(|n| n.cast()),
+            normal: self.voxel_info[id as usize].normal.map(|n| n.cast()),
         })
     }
 
@@ -422,32 +455,30 @@ impl LocalMap {
 /// Plane normals of voxels, by voxel key (`None`: not planar).
 type Planes = Vec<([i32; 3], Option<Vector3<f64>>)>;
 
-/// The full and the sparse layer over the entries `full` and `sparse` gather, and the
-/// changed voxels' planes: three independent serial jobs, run side by side (the large
-/// tree's build is most of the work, the other two go beside it).
+/// The full and the sparse layer over the entries `full` and `sparse`, and the planes of
+/// the `changed` voxels: three independent jobs, run side by side (the large tree's build
+/// is most of the work, the other two go beside it).
 fn build_beside_planes(
     cells: &FxHashMap<[i32; 3], Cell>,
-    full: impl FnOnce() -> Vec<Entry> + Send,
-    sparse: impl FnOnce() -> Vec<Entry> + Send,
+    changed: &[[i32; 3]],
+    full: Vec<Entry>,
+    sparse: Vec<Entry>,
 ) -> (Layer, Layer, Planes) {
     let (full, (sparse, planes)) = rayon::join(
-        || Layer::build(full()),
-        || rayon::join(|| Layer::build(sparse()), || stale_planes(cells)),
+        || Layer::build(full),
+        || rayon::join(|| Layer::build(sparse), || stale_planes(cells, changed)),
     );
     (full, sparse, planes)
 }
 
-/// The plane of every changed voxel, from its points and a few of each of its 26 neighbours
-/// (one voxel of a sparse map holds too few points for a plane).
-fn stale_planes(cells: &FxHashMap<[i32; 3], Cell>) -> Planes {
+/// The plane of every `changed` voxel still in the map (a far one may have been dropped),
+/// from its points and a few of each of its 26 neighbours (one voxel of a sparse map holds
+/// too few points for a plane).
+fn stale_planes(cells: &FxHashMap<[i32; 3], Cell>, changed: &[[i32; 3]]) -> Planes {
     const PER_NEIGHBOUR: usize = 4;
-    let stale: Vec<[i32; 3]> = cells
-        .iter()
-        .filter(|(_, c)| c.dirty)
-        .map(|(k, _)| *k)
-        .collect();
-    stale
+    changed
         .par_iter()
+        .filter(|k| cells.contains_key(*k))
         .map(|k| {
             let mut block: Vec<Point3<f64>> = Vec::with_capacity(27 * PER_NEIGHBOUR);
             for dx in -1..=1 {
