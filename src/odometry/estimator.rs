@@ -189,6 +189,14 @@ impl Odometry {
 
     /// Processes the next scan. Errors only when time goes backwards.
     pub fn process(&mut self, cloud: &PointCloud) -> Result<ScanResult> {
+        // On a pool thread, each of the scan's parallel steps (a few dozen) is shared with
+        // the other pool threads by work stealing; from outside the pool, each would hand
+        // its work over to the pool and sleep until it is done (twice the thread switches,
+        // and a third busy thread on the cores).
+        rayon::scope(|_| self.process_on_pool(cloud))
+    }
+
+    fn process_on_pool(&mut self, cloud: &PointCloud) -> Result<ScanResult> {
         let start = Instant::now();
         let index = self.index;
         if let Some(last) = &self.last {
