@@ -269,8 +269,8 @@ impl LocalMap {
 
     /// Adds world points (each voxel keeps its first N) and refreshes the query structures.
     /// Voxels farther than `max_distance` from `origin` are dropped at the next full rebuild,
-    /// which comes once their share of the voxels and the share of points added since the
-    /// last one together exceed an eighth.
+    /// which comes once they and the points added since the last one exceed an eighth of
+    /// the map.
     pub fn update(&mut self, points: &[Point3<f64>], origin: &Point3<f64>, max_distance: f64) {
         let anchor = *self
             .anchor
@@ -336,7 +336,9 @@ impl LocalMap {
     fn rebuild_all(&mut self, origin: &Point3<f64>, max_distance: f64) {
         let max2 = max_distance * max_distance;
         self.cells.retain(|_, c| !is_far(c, origin, max2));
-        // New plane index of each old one (`u32::MAX`: voxel dropped).
+        // New index of each old voxel (`u32::MAX`: dropped). FxHash has no random seed: the
+        // same inserts and removals in the same order give the same order here, so the
+        // numbering, the trees and every result are deterministic.
         let mut renumbered = vec![u32::MAX; self.voxel_info.len()];
         let mut info = Vec::with_capacity(self.cells.len());
         for c in self.cells.values_mut() {
