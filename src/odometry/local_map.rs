@@ -97,15 +97,35 @@ impl Layer {
         Some((nn.distance, p, id))
     }
 
-    /// Adds the `NEIGHBOURHOOD` nearest entries to `q` (fewer when the layer is smaller),
-    /// with their squared distances, to `out`.
-    fn nearest_few(&self, q: &[f32; 3], out: &mut Vec<(f32, Entry)>) {
+    /// The nearest entry to `q` when it is nearer than `d2` (a squared distance): a search
+    /// pruned by what another layer already found.
+    fn nearer_than(&self, q: &[f32; 3], d2: f32) -> Option<(f32, [f32; 3], u32)> {
+        let one = NonZero::new(1).expect("not zero");
+        let nn = *self
+            .tree
+            .as_ref()?
+            .query(q)
+            .nearest_n::<SquaredEuclidean<f32>>(one)
+            .within(d2)
+            .execute()
+            .first()?;
+        let (p, id) = self.entries[nn.item as usize];
+        (nn.distance < d2).then_some((nn.distance, p, id))
+    }
+
+    /// Adds the `NEIGHBOURHOOD` nearest entries to `q` (fewer when the layer is smaller,
+    /// or when fewer lie within `within`, a squared distance), with their squared
+    /// distances, to `out`.
+    fn nearest_few(&self, q: &[f32; 3], within: Option<f32>, out: &mut Vec<(f32, Entry)>) {
         if let Some(tree) = self.tree.as_ref() {
             let k = NonZero::new(NEIGHBOURHOOD).expect("not zero");
+            let query = tree.query(q).nearest_n::<SquaredEuclidean<f32>>(k);
+            let found = match within {
+                Some(r2) => query.within(r2).execute(),
+                None => query.execute(),
+            };
             out.extend(
-                tree.query(q)
-                    .nearest_n::<SquaredEuclidean<f32>>(k)
-                    .execute()
+                found
                     .into_iter()
                     .map(|nn| (nn.distance, self.entries[nn.item as usize])),
             );
@@ -168,20 +188,23 @@ struct Trees {
 impl Trees {
     /// The nearest of both trees: squared `f32` distance, relative point, plane index.
     fn nearest(&self, q: &[f32; 3]) -> Option<(f32, [f32; 3], u32)> {
-        match (self.base.nearest(q), self.fresh.nearest(q)) {
-            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
-            (a, b) => a.or(b),
+        match self.base.nearest(q) {
+            Some(a) => Some(self.fresh.nearer_than(q, a.0).unwrap_or(a)),
+            None => self.fresh.nearest(q),
         }
     }
 
     /// The nearest points to `q` over both trees, with the distance beyond which none was
     /// left out: the union of each tree's nearest few holds the nearest few of all, and a
     /// point left out of a tree's list lies beyond that list's last, hence beyond the
-    /// union's last kept.
+    /// union's last kept. The small tree is searched only within the large one's last
+    /// (what lies beyond it cannot be among the nearest few), which prunes its search.
     fn neighbourhood(&self, q: &[f32; 3]) -> Neighbourhood {
         let mut all = Vec::with_capacity(2 * NEIGHBOURHOOD);
-        self.base.nearest_few(q, &mut all);
-        self.fresh.nearest_few(q, &mut all);
+        self.base.nearest_few(q, None, &mut all);
+        let base_reach =
+            (all.len() >= NEIGHBOURHOOD).then(|| all.iter().map(|(d, _)| *d).fold(0.0, f32::max));
+        self.fresh.nearest_few(q, base_reach, &mut all);
         all.sort_by(|a, b| a.0.total_cmp(&b.0));
         let reach = if all.len() >= NEIGHBOURHOOD {
             all[NEIGHBOURHOOD - 1].0.sqrt()
