@@ -159,6 +159,19 @@ pub struct Neighbourhood {
 }
 
 impl Neighbourhood {
+    /// A squared distance from `q` within which `NEIGHBOURHOOD` of the candidates lie (with
+    /// a little room for rounding), when there are that many.
+    fn bound(&self, q: &[f32; 3]) -> Option<f32> {
+        (self.len == NEIGHBOURHOOD).then(|| {
+            let far = self
+                .candidates
+                .iter()
+                .map(|e| distance2(q, &e.0))
+                .fold(0.0, f32::max);
+            far * (1.0 + 1e-5) + 1e-8
+        })
+    }
+
     /// The exact nearest of the map to `q` (squared distance, entry), when the
     /// certificate covers `q`.
     fn nearest(&self, q: &[f32; 3]) -> Option<(f32, Entry)> {
@@ -199,17 +212,21 @@ impl Trees {
     /// point left out of a tree's list lies beyond that list's last, hence beyond the
     /// union's last kept. The small tree is searched only within the large one's last
     /// (what lies beyond it cannot be among the nearest few), which prunes its search.
-    fn neighbourhood(&self, q: &[f32; 3]) -> Neighbourhood {
+    ///
+    /// With `within` (a squared distance), only points nearer than it are searched for; the
+    /// caller knows of `NEIGHBOURHOOD` points within it, so the nearest few are still found.
+    fn neighbourhood(&self, q: &[f32; 3], within: Option<f32>) -> Neighbourhood {
         let mut all = Vec::with_capacity(2 * NEIGHBOURHOOD);
-        self.base.nearest_few(q, None, &mut all);
+        self.base.nearest_few(q, within, &mut all);
         let base_reach =
             (all.len() >= NEIGHBOURHOOD).then(|| all.iter().map(|(d, _)| *d).fold(0.0, f32::max));
-        self.fresh.nearest_few(q, base_reach, &mut all);
+        self.fresh.nearest_few(q, base_reach.or(within), &mut all);
         all.sort_by(|a, b| a.0.total_cmp(&b.0));
         let reach = if all.len() >= NEIGHBOURHOOD {
             all[NEIGHBOURHOOD - 1].0.sqrt()
         } else {
-            f32::INFINITY
+            // Fewer found: every point left out lies beyond the bound, if there was one.
+            within.map_or(f32::INFINITY, f32::sqrt)
         };
         all.truncate(NEIGHBOURHOOD);
         let mut candidates = [([0.0; 3], 0); NEIGHBOURHOOD];
@@ -436,7 +453,10 @@ impl LocalMap {
         let (p, id) = match hint.as_ref().and_then(|h| h.nearest(&rq)) {
             Some((_, found)) => found,
             None => {
-                let fresh = self.trees(density).neighbourhood(&rq);
+                // The old neighbourhood's points are still map points: the new nearest few
+                // lie no farther than the farthest of them, which bounds the search.
+                let within = hint.as_ref().and_then(|h| h.bound(&rq));
+                let fresh = self.trees(density).neighbourhood(&rq, within);
                 let found = (fresh.len > 0).then_some(fresh.candidates[0]);
                 *hint = Some(fresh);
                 found?
@@ -666,6 +686,26 @@ mod tests {
         );
         let floor = map.nearest(&Point3::new(39.0, 0.0, 0.3), 1.0).unwrap();
         assert!(floor.normal.expect("floor is planar").z.abs() > 0.99);
+    }
+
+    #[test]
+    fn a_bounded_neighbourhood_reaches_no_farther_than_its_bound() {
+        let mut map = LocalMap::new(0.5, 4);
+        let line: Vec<Point3<f64>> = (0..40).map(|i| Point3::new(i as f64, 0.0, 0.0)).collect();
+        map.update(&line, &Point3::origin(), 100.0);
+        let q = [0.2f32, 0.0, 0.0];
+        // Unbounded: the four nearest (0, 1, 2, 3 m), reaching to the 4th.
+        let open = map.full.neighbourhood(&q, None);
+        assert_eq!(open.len, NEIGHBOURHOOD);
+        assert!((open.reach - 2.8).abs() < 1e-4, "{}", open.reach);
+        // Bounded at 1 m: two points lie within; the points left out are only known to lie
+        // beyond the bound, so the certificate must not reach farther (not infinitely).
+        let bounded = map.full.neighbourhood(&q, Some(1.0));
+        assert_eq!(bounded.len, 2);
+        assert_eq!(bounded.reach, 1.0);
+        // The bound a neighbourhood offers covers its candidates.
+        let b = open.bound(&[0.3, 0.1, 0.0]).expect("four candidates");
+        assert!(b >= 2.7f32.powi(2) + 0.01, "{b}");
     }
 
     #[test]
