@@ -207,6 +207,14 @@ impl Trees {
         }
     }
 
+    /// The nearest of both trees when nearer than `d2` (a squared distance).
+    fn nearer_than(&self, q: &[f32; 3], d2: f32) -> Option<(f32, [f32; 3], u32)> {
+        match self.base.nearer_than(q, d2) {
+            Some(a) => Some(self.fresh.nearer_than(q, a.0).unwrap_or(a)),
+            None => self.fresh.nearer_than(q, d2),
+        }
+    }
+
     /// The nearest points to `q` over both trees, with the distance beyond which none was
     /// left out: the union of each tree's nearest few holds the nearest few of all, and a
     /// point left out of a tree's list lies beyond that list's last, hence beyond the
@@ -435,6 +443,35 @@ impl LocalMap {
         let anchor = self.anchor?;
         let (_, p, id) = self.trees(density).nearest(&relative(q, &anchor))?;
         self.neighbour(&anchor, p, id, q, max_distance)
+    }
+
+    /// The nearest point of `density` to `q` within `max_distance`, like
+    /// [`nearest_in`](Self::nearest_in), for a query point that moves: `previous` holds its
+    /// last match (set here), which is still a map point, so the nearest lies no farther
+    /// than it and the search prunes beyond. Keep one per moving query point, and none
+    /// across map updates or densities.
+    pub fn nearest_tracked(
+        &self,
+        density: Density,
+        q: &Point3<f64>,
+        max_distance: f64,
+        previous: &mut Option<Point3<f64>>,
+    ) -> Option<Neighbour> {
+        let anchor = self.anchor?;
+        let rq = relative(q, &anchor);
+        let trees = self.trees(density);
+        let found = match previous.as_ref() {
+            // In the trees' own f32 arithmetic, with a little room for its rounding.
+            Some(m) => trees.nearer_than(
+                &rq,
+                distance2(&rq, &relative(m, &anchor)) * (1.0 + 1e-5) + 1e-8,
+            ),
+            None => trees.nearest(&rq),
+        };
+        let (_, p, id) = found?;
+        let n = self.neighbour(&anchor, p, id, q, max_distance);
+        *previous = n.map(|n| n.point);
+        n
     }
 
     /// The nearest point of `density` to `q` within `max_distance`, like
@@ -670,6 +707,27 @@ mod tests {
                     sparse.distance2.sqrt(),
                     sparse_truth.sqrt()
                 );
+                // A query walking in decimetre steps, each search bounded by its last match,
+                // still gets the exact nearest.
+                let (mut walker, mut last_sparse, mut last_full) = (q, None, None);
+                for _ in 0..8 {
+                    walker += Vector3::new(rand() - 0.5, rand() - 0.5, rand() - 0.5) * 0.3;
+                    for (density, points, last) in [
+                        (Density::Sparse, &firsts, &mut last_sparse),
+                        (Density::Full, &all, &mut last_full),
+                    ] {
+                        let found = map
+                            .nearest_tracked(density, &walker, 100.0, last)
+                            .expect("map is not empty");
+                        let truth = closest(points, &walker);
+                        assert!(
+                            (found.distance2.sqrt() - truth.sqrt()).abs() < 1e-4,
+                            "step {step}, tracked {density:?}: {} vs {}",
+                            found.distance2.sqrt(),
+                            truth.sqrt()
+                        );
+                    }
+                }
             }
         }
         // Far voxels are gone after the last rebuild (none older than the map's reach

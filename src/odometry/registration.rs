@@ -155,6 +155,8 @@ pub fn register(
     // Each point's map neighbourhood from its last search: while the point stays inside it,
     // its exact nearest map point needs no tree search.
     let mut hints: Vec<Option<Neighbourhood>> = vec![None; source.len()];
+    // Without neighbourhoods, each point's last match: it bounds the point's next search.
+    let mut matches: Vec<Option<Point3<f64>>> = vec![None; source.len()];
     let mut previous_step = Twist::zeros();
     let mut stretched = false;
     let mut stretching = s.over_relaxation != 1.0;
@@ -163,70 +165,75 @@ pub fn register(
         let rotation: Matrix3<f64> = pose.rotation.to_rotation_matrix().into_inner();
         // The accumulator is passed by reference: by value, its 1.2 kB matrix would be
         // copied for every point.
-        let accumulate =
-            |acc: &mut Accumulator, i: usize, p: &Point3<f64>, hint: &mut Option<Neighbourhood>| {
-                let t = times.map_or(0.0, |v| v[i] as f64);
-                let motion = (s.estimate_twist && t != 0.0).then(|| exp(&(twist * t)));
-                let deskewed = motion.map_or(*p, |m| m * p);
-                let world = pose * deskewed;
-                let found = if s.reuse_neighbourhoods {
-                    map.nearest_near(s.density, &world, s.max_correspondence, hint)
-                } else {
-                    map.nearest_in(s.density, &world, s.max_correspondence)
-                };
-                let Some(nn) = found else {
-                    return;
-                };
-                // d(world)/d(pose perturbation) and d(world)/d(twist), 3x6 each.
-                let mut j = SMatrix::<f64, 3, 12>::zeros();
-                j.fixed_view_mut::<3, 3>(0, 0).copy_from(&rotation);
-                j.fixed_view_mut::<3, 3>(0, 3)
-                    .copy_from(&(-rotation * hat(&deskewed.coords)));
-                if let Some(m) = motion {
-                    // exp((ξ+δ)t) ≈ exp(ξt)·exp(δt): the twist moves the point in the frame
-                    // of the point's own time.
-                    let r = rotation * m.rotation.to_rotation_matrix().into_inner();
-                    j.fixed_view_mut::<3, 3>(0, 6).copy_from(&(r * t));
-                    j.fixed_view_mut::<3, 3>(0, 9)
-                        .copy_from(&(-r * hat(&p.coords) * t));
-                }
-                let diff: Vector3<f64> = world - nn.point;
-                // Without a time (or a twist to estimate) the twist columns are zero: only the
-                // pose block is summed.
-                let add = if motion.is_some() {
-                    Accumulator::add::<12>
-                } else {
-                    Accumulator::add::<6>
-                };
-                match (s.residual, nn.normal) {
-                    (ResidualKind::PointToPlane, Some(n)) => {
-                        let r = n.dot(&diff);
-                        let w = kernel_weight(s.kernel, s.kernel_scale, r * r);
-                        add(acc, &(j.transpose() * n), r, w);
-                        acc.sse += r * r;
-                    }
-                    _ => {
-                        let r2 = diff.norm_squared();
-                        let w = kernel_weight(s.kernel, s.kernel_scale, r2);
-                        for k in 0..3 {
-                            add(acc, &j.row(k).transpose(), diff[k], w);
-                        }
-                        acc.sse += r2;
-                    }
-                }
-                acc.count += 1;
+        let accumulate = |acc: &mut Accumulator,
+                          i: usize,
+                          p: &Point3<f64>,
+                          hint: &mut Option<Neighbourhood>,
+                          last: &mut Option<Point3<f64>>| {
+            let t = times.map_or(0.0, |v| v[i] as f64);
+            let motion = (s.estimate_twist && t != 0.0).then(|| exp(&(twist * t)));
+            let deskewed = motion.map_or(*p, |m| m * p);
+            let world = pose * deskewed;
+            let found = if s.reuse_neighbourhoods {
+                map.nearest_near(s.density, &world, s.max_correspondence, hint)
+            } else {
+                map.nearest_tracked(s.density, &world, s.max_correspondence, last)
             };
+            let Some(nn) = found else {
+                return;
+            };
+            // d(world)/d(pose perturbation) and d(world)/d(twist), 3x6 each.
+            let mut j = SMatrix::<f64, 3, 12>::zeros();
+            j.fixed_view_mut::<3, 3>(0, 0).copy_from(&rotation);
+            j.fixed_view_mut::<3, 3>(0, 3)
+                .copy_from(&(-rotation * hat(&deskewed.coords)));
+            if let Some(m) = motion {
+                // exp((ξ+δ)t) ≈ exp(ξt)·exp(δt): the twist moves the point in the frame
+                // of the point's own time.
+                let r = rotation * m.rotation.to_rotation_matrix().into_inner();
+                j.fixed_view_mut::<3, 3>(0, 6).copy_from(&(r * t));
+                j.fixed_view_mut::<3, 3>(0, 9)
+                    .copy_from(&(-r * hat(&p.coords) * t));
+            }
+            let diff: Vector3<f64> = world - nn.point;
+            // Without a time (or a twist to estimate) the twist columns are zero: only the
+            // pose block is summed.
+            let add = if motion.is_some() {
+                Accumulator::add::<12>
+            } else {
+                Accumulator::add::<6>
+            };
+            match (s.residual, nn.normal) {
+                (ResidualKind::PointToPlane, Some(n)) => {
+                    let r = n.dot(&diff);
+                    let w = kernel_weight(s.kernel, s.kernel_scale, r * r);
+                    add(acc, &(j.transpose() * n), r, w);
+                    acc.sse += r * r;
+                }
+                _ => {
+                    let r2 = diff.norm_squared();
+                    let w = kernel_weight(s.kernel, s.kernel_scale, r2);
+                    for k in 0..3 {
+                        add(acc, &j.row(k).transpose(), diff[k], w);
+                    }
+                    acc.sse += r2;
+                }
+            }
+            acc.count += 1;
+        };
         // Fixed chunks summed in order: the same input gives bit-identical normal equations
         // whatever the number of threads or how rayon schedules them (a fold/reduce would
         // add in a different order from run to run).
         let partials: Vec<Accumulator> = source
             .par_chunks(CHUNK)
             .zip(hints.par_chunks_mut(CHUNK))
+            .zip(matches.par_chunks_mut(CHUNK))
             .enumerate()
-            .map(|(c, (chunk, hints))| {
+            .map(|(c, ((chunk, hints), matches))| {
                 let mut acc = Accumulator::zero();
-                for (k, (p, hint)) in chunk.iter().zip(hints.iter_mut()).enumerate() {
-                    accumulate(&mut acc, c * CHUNK + k, p, hint);
+                let points = chunk.iter().zip(hints.iter_mut()).zip(matches.iter_mut());
+                for (k, ((p, hint), last)) in points.enumerate() {
+                    accumulate(&mut acc, c * CHUNK + k, p, hint, last);
                 }
                 acc
             })
