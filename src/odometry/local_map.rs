@@ -168,7 +168,7 @@ impl Neighbourhood {
                 .iter()
                 .map(|e| distance2(q, &e.0))
                 .fold(0.0, f32::max);
-            far * (1.0 + 1e-5) + 1e-8
+            with_rounding_room(far)
         })
     }
 
@@ -182,6 +182,12 @@ impl Neighbourhood {
             .min_by(|a, b| a.0.total_cmp(&b.0))?;
         (d2.sqrt() + moved + CERTIFICATE_MARGIN < self.reach).then_some((d2, e))
     }
+}
+
+/// A squared distance in the trees' f32 arithmetic, widened a little for its rounding: a
+/// search bounded by it finds the point it was measured to.
+fn with_rounding_room(d2: f32) -> f32 {
+    d2 * (1.0 + 1e-5) + 1e-8
 }
 
 /// Squared distance, summed as kiddo sums it.
@@ -199,17 +205,17 @@ struct Trees {
 }
 
 impl Trees {
-    /// The nearest of both trees: squared `f32` distance, relative point, plane index.
-    fn nearest(&self, q: &[f32; 3]) -> Option<(f32, [f32; 3], u32)> {
-        match self.base.nearest(q) {
-            Some(a) => Some(self.fresh.nearer_than(q, a.0).unwrap_or(a)),
-            None => self.fresh.nearest(q),
-        }
-    }
-
-    /// The nearest of both trees when nearer than `d2` (a squared distance).
+    /// The nearest of both trees when nearer than `d2` (a squared distance; unbounded
+    /// when infinite): squared `f32` distance, relative point, plane index. The small
+    /// tree's search is bounded by what the large one found.
     fn nearer_than(&self, q: &[f32; 3], d2: f32) -> Option<(f32, [f32; 3], u32)> {
-        match self.base.nearer_than(q, d2) {
+        // Unbounded, kiddo's nearest-one search is cheaper than a bounded nearest-n.
+        let base = if d2.is_finite() {
+            self.base.nearer_than(q, d2)
+        } else {
+            self.base.nearest(q)
+        };
+        match base {
             Some(a) => Some(self.fresh.nearer_than(q, a.0).unwrap_or(a)),
             None => self.fresh.nearer_than(q, d2),
         }
@@ -440,9 +446,7 @@ impl LocalMap {
         q: &Point3<f64>,
         max_distance: f64,
     ) -> Option<Neighbour> {
-        let anchor = self.anchor?;
-        let (_, p, id) = self.trees(density).nearest(&relative(q, &anchor))?;
-        self.neighbour(&anchor, p, id, q, max_distance)
+        self.nearest_tracked(density, q, max_distance, &mut None)
     }
 
     /// The nearest point of `density` to `q` within `max_distance`, like
@@ -459,16 +463,10 @@ impl LocalMap {
     ) -> Option<Neighbour> {
         let anchor = self.anchor?;
         let rq = relative(q, &anchor);
-        let trees = self.trees(density);
-        let found = match previous.as_ref() {
-            // In the trees' own f32 arithmetic, with a little room for its rounding.
-            Some(m) => trees.nearer_than(
-                &rq,
-                distance2(&rq, &relative(m, &anchor)) * (1.0 + 1e-5) + 1e-8,
-            ),
-            None => trees.nearest(&rq),
-        };
-        let (_, p, id) = found?;
+        let bound = previous.as_ref().map_or(f32::INFINITY, |m| {
+            with_rounding_room(distance2(&rq, &relative(m, &anchor)))
+        });
+        let (_, p, id) = self.trees(density).nearer_than(&rq, bound)?;
         let n = self.neighbour(&anchor, p, id, q, max_distance);
         *previous = n.map(|n| n.point);
         n
