@@ -38,8 +38,6 @@ struct Cell {
     /// Index of the voxel in `LocalMap::voxel_info`.
     id: u32,
     points: Vec<Point3<f64>>,
-    /// Listed in `LocalMap::changed`: the voxel gained points since its plane was fitted.
-    dirty: bool,
 }
 
 /// What the queries and the far-voxel count read of a voxel.
@@ -49,6 +47,8 @@ struct VoxelInfo {
     normal: Option<Vector3<f32>>,
     /// Points the voxel holds.
     points: u32,
+    /// Listed in `LocalMap::changed`: the voxel gained points since its plane was fitted.
+    dirty: bool,
 }
 
 /// A nearest map point: position, squared distance, plane normal when the voxel is planar.
@@ -331,8 +331,15 @@ impl LocalMap {
             .get_or_insert_with(|| points.first().copied().unwrap_or_else(Point3::origin));
         let mut fresh = std::mem::take(&mut self.full.fresh.entries);
         let mut fresh_sparse = std::mem::take(&mut self.sparse.fresh.entries);
-        for p in points {
-            let key = voxel_of(p, self.voxel_size);
+        // Grouped by voxel (in their order within each), the points look each voxel up once.
+        let mut keyed: Vec<([i32; 3], u32)> = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (voxel_of(p, self.voxel_size), i as u32))
+            .collect();
+        keyed.sort_unstable();
+        for group in keyed.chunk_by(|a, b| a.0 == b.0) {
+            let key = group[0].0;
             let cell = self.cells.entry(key).or_insert_with(|| {
                 self.voxel_info.push(VoxelInfo::default());
                 Cell {
@@ -340,18 +347,24 @@ impl LocalMap {
                     ..Cell::default()
                 }
             });
-            if cell.points.len() < self.max_points_per_voxel {
+            let room = self.max_points_per_voxel.saturating_sub(cell.points.len());
+            if room == 0 {
+                continue;
+            }
+            for &(_, i) in group.iter().take(room) {
+                let p = &points[i as usize];
                 let entry = (relative(p, &anchor), cell.id);
                 if cell.points.is_empty() {
                     fresh_sparse.push(entry);
                 }
                 cell.points.push(*p);
-                self.voxel_info[cell.id as usize].points += 1;
-                if !cell.dirty {
-                    cell.dirty = true;
-                    self.changed.push(key);
-                }
                 fresh.push(entry);
+            }
+            let info = &mut self.voxel_info[cell.id as usize];
+            info.points = cell.points.len() as u32;
+            if !info.dirty {
+                info.dirty = true;
+                self.changed.push(key);
             }
         }
         // A voxel is far by its first point: the sparse layers' entries, a flat list of them
@@ -375,9 +388,9 @@ impl LocalMap {
             self.sparse.fresh.entries = fresh_sparse;
             self.rebuild_all(origin, max_distance);
         } else {
-            let changed = std::mem::take(&mut self.changed);
+            let mut changed = std::mem::take(&mut self.changed);
             let (full, sparse, planes) =
-                build_beside_planes(&self.cells, &changed, fresh, fresh_sparse);
+                build_beside_planes(&self.cells, &mut changed, fresh, fresh_sparse);
             self.full.fresh = full;
             self.sparse.fresh = sparse;
             self.set_planes(planes);
@@ -411,8 +424,8 @@ impl LocalMap {
             all
         };
         let (full, sparse) = (kept(&mut self.full), kept(&mut self.sparse));
-        let changed = std::mem::take(&mut self.changed);
-        let (full, sparse, planes) = build_beside_planes(&self.cells, &changed, full, sparse);
+        let mut changed = std::mem::take(&mut self.changed);
+        let (full, sparse, planes) = build_beside_planes(&self.cells, &mut changed, full, sparse);
         self.full = Trees {
             base: full,
             fresh: Layer::default(),
@@ -426,11 +439,10 @@ impl LocalMap {
 
     /// Stores the planes of changed voxels (from [`stale_planes`]) and marks them fresh.
     fn set_planes(&mut self, planes: Planes) {
-        for (k, n) in planes {
-            if let Some(c) = self.cells.get_mut(&k) {
-                self.voxel_info[c.id as usize].normal = n.map(|n| n.cast());
-                c.dirty = false;
-            }
+        for (id, n) in planes {
+            let info = &mut self.voxel_info[id as usize];
+            info.normal = n.map(|n| n.cast());
+            info.dirty = false;
         }
     }
 
@@ -532,15 +544,15 @@ impl LocalMap {
     }
 }
 
-/// Plane normals of voxels, by voxel key (`None`: not planar).
-type Planes = Vec<([i32; 3], Option<Vector3<f64>>)>;
+/// Plane normals of voxels, by voxel id (`None`: not planar).
+type Planes = Vec<(u32, Option<Vector3<f64>>)>;
 
 /// The full and the sparse layer over the entries `full` and `sparse`, and the planes of
 /// the `changed` voxels: three independent jobs, run side by side (the large tree's build
 /// is most of the work, the other two go beside it).
 fn build_beside_planes(
     cells: &FxHashMap<[i32; 3], Cell>,
-    changed: &[[i32; 3]],
+    changed: &mut [[i32; 3]],
     full: Vec<Entry>,
     sparse: Vec<Entry>,
 ) -> (Layer, Layer, Planes) {
@@ -553,31 +565,72 @@ fn build_beside_planes(
 
 /// The plane of every `changed` voxel still in the map (a far one may have been dropped),
 /// from its points and a few of each of its 26 neighbours (one voxel of a sparse map holds
-/// too few points for a plane).
-fn stale_planes(cells: &FxHashMap<[i32; 3], Cell>, changed: &[[i32; 3]]) -> Planes {
+/// too few points for a plane). The voxels go in key order, in chunks that each keep a
+/// small cache of the voxels they looked up: neighbouring voxels share most of their
+/// neighbours, and a lookup in the large map is a cache miss, which bound this step.
+fn stale_planes(cells: &FxHashMap<[i32; 3], Cell>, changed: &mut [[i32; 3]]) -> Planes {
     const PER_NEIGHBOUR: usize = 4;
+    const CHUNK: usize = 256;
+    changed.sort_unstable();
     changed
-        .par_iter()
-        .filter(|k| cells.contains_key(*k))
-        .map(|k| {
+        .par_chunks(CHUNK)
+        .flat_map_iter(|chunk| {
+            let mut near = NearCells::new(cells);
             let mut block: Vec<Point3<f64>> = Vec::with_capacity(27 * PER_NEIGHBOUR);
-            for dx in -1..=1 {
-                for dy in -1..=1 {
-                    for dz in -1..=1 {
-                        if let Some(c) = cells.get(&[k[0] + dx, k[1] + dy, k[2] + dz]) {
-                            let own = dx == 0 && dy == 0 && dz == 0;
-                            block.extend(c.points.iter().take(if own {
-                                usize::MAX
-                            } else {
-                                PER_NEIGHBOUR
-                            }));
+            chunk
+                .iter()
+                .filter_map(|k| {
+                    let own = near.get(*k)?;
+                    block.clear();
+                    block.extend(&own.points);
+                    for dx in -1..=1 {
+                        for dy in -1..=1 {
+                            for dz in -1..=1 {
+                                if (dx, dy, dz) == (0, 0, 0) {
+                                    continue;
+                                }
+                                if let Some(c) = near.get([k[0] + dx, k[1] + dy, k[2] + dz]) {
+                                    block.extend(c.points.iter().take(PER_NEIGHBOUR));
+                                }
+                            }
                         }
                     }
-                }
-            }
-            (*k, plane_normal(&block))
+                    Some((own.id, plane_normal(&block)))
+                })
+                .collect::<Vec<_>>()
         })
         .collect()
+}
+
+/// Lookups in the voxel map through a small direct-mapped cache of recent answers
+/// (present or absent).
+struct NearCells<'a> {
+    cells: &'a FxHashMap<[i32; 3], Cell>,
+    slots: Vec<([i32; 3], Option<&'a Cell>)>,
+}
+
+impl<'a> NearCells<'a> {
+    /// Slots of the cache: a few chunks' worth of neighbourhoods, within the core's L1/L2.
+    const SLOTS: usize = 2048;
+
+    fn new(cells: &'a FxHashMap<[i32; 3], Cell>) -> Self {
+        // No voxel key has i32::MIN in every coordinate within a map's reach.
+        NearCells {
+            cells,
+            slots: vec![([i32::MIN; 3], None); Self::SLOTS],
+        }
+    }
+
+    fn get(&mut self, k: [i32; 3]) -> Option<&'a Cell> {
+        let h = (k[0] as u32).wrapping_mul(0x9E37_79B1)
+            ^ (k[1] as u32).wrapping_mul(0x85EB_CA77)
+            ^ (k[2] as u32).wrapping_mul(0xC2B2_AE3D);
+        let slot = &mut self.slots[(h >> 21) as usize & (Self::SLOTS - 1)];
+        if slot.0 != k {
+            *slot = (k, self.cells.get(&k));
+        }
+        slot.1
+    }
 }
 
 /// Whether a voxel (by its first point) lies farther than `sqrt(max2)` from `origin`.
@@ -791,6 +844,47 @@ mod tests {
             map.len(),
             1,
             "voxels beyond 10 m from the sensor are dropped"
+        );
+    }
+
+    #[test]
+    fn planes_through_the_lookup_cache_match_planes_from_direct_lookups() {
+        // A wavy surface over 100 × 100 voxels: far more voxels than the cache has slots, so
+        // slots are shared and overwritten; every answer must still be the voxel asked for.
+        let mut map = LocalMap::new(0.3, 8);
+        let points: Vec<Point3<f64>> = (0..120_000)
+            .map(|i| {
+                let (u, v) = ((i % 400) as f64 * 0.075, (i / 400) as f64 * 0.1);
+                Point3::new(u, v, 0.3 * (u * 0.7).sin() + 0.2 * (v * 1.3).cos())
+            })
+            .collect();
+        map.update(&points, &Point3::origin(), 1000.0);
+        let mut keys: Vec<[i32; 3]> = map.cells.keys().copied().collect();
+        assert!(keys.len() > 3 * NearCells::SLOTS, "{} voxels", keys.len());
+        let cached = stale_planes(&map.cells, &mut keys);
+        assert_eq!(cached.len(), map.cells.len());
+        let mut planar = 0;
+        for (id, normal) in &cached {
+            let (k, own) = map.cells.iter().find(|(_, c)| c.id == *id).unwrap();
+            let mut block: Vec<Point3<f64>> = own.points.clone();
+            for dx in -1..=1 {
+                for dy in -1..=1 {
+                    for dz in -1..=1 {
+                        if (dx, dy, dz) != (0, 0, 0) {
+                            if let Some(c) = map.cells.get(&[k[0] + dx, k[1] + dy, k[2] + dz]) {
+                                block.extend(c.points.iter().take(4));
+                            }
+                        }
+                    }
+                }
+            }
+            assert_eq!(*normal, plane_normal(&block), "voxel {k:?}");
+            planar += normal.is_some() as usize;
+        }
+        assert!(
+            planar > cached.len() / 2,
+            "{planar} of {} planar",
+            cached.len()
         );
     }
 }
