@@ -70,6 +70,26 @@ fn same_defaults_run_every_ring_count() {
     }
 }
 
+#[test]
+fn the_coarse_stages_first_subset_keeps_the_accuracy_of_all_points_at_once() {
+    // 64 rings: the coarse stage has several hundred points, so the subset (every 5th) runs.
+    let seq = synthetic("aggressive", 40, 64);
+    let (subset, sf) = run(&seq, &OdometryParams::default());
+    let (all, af) = run(
+        &seq,
+        &OdometryParams {
+            coarse_presample: 1,
+            ..Default::default()
+        },
+    );
+    eprintln!("aggressive 64: subset first {subset:?}, all at once {all:?}");
+    assert_eq!((sf, af), (0, 0));
+    assert!(
+        subset.rpe_scan <= 1.15 * all.rpe_scan + 0.001 && subset.ate <= 1.15 * all.ate + 0.005,
+        "subset first {subset:?} vs all at once {all:?}"
+    );
+}
+
 /// RMS error of the estimated angular velocity (rad/s) against the true one and the mean
 /// true angular speed, over every scan but the first, and the trajectory's errors.
 fn angular_twist_error(seq: &Sequence) -> (f64, f64, Errors) {

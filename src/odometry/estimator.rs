@@ -370,16 +370,41 @@ impl Odometry {
                 over_relaxation: self.params.coarse_over_relaxation,
                 ..settings
             };
+            let usual = median(&self.coarse_scores).map_or(f64::INFINITY, |m| 1.5 * m);
+            // A subset approaches the alignment first, at a fraction of the cost.
+            let step = self.params.coarse_presample.max(1);
+            let subset: Vec<Point3<f64>> = if step > 1 && n_coarse / step >= MIN_PRESAMPLE {
+                coarse_source
+                    .points()
+                    .iter()
+                    .step_by(step)
+                    .copied()
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let coarse_from = |start: Isometry3<f64>, map: &LocalMap| {
-                register(
-                    coarse_source.points(),
-                    None,
-                    map,
-                    start,
-                    Twist::zeros(),
-                    None,
-                    &coarse_settings,
-                )
+                let run = |points: &[Point3<f64>], start| {
+                    let zero = Twist::zeros();
+                    register(points, None, map, start, zero, None, &coarse_settings)
+                };
+                if subset.is_empty() {
+                    return run(coarse_source.points(), start);
+                }
+                let approach = run(&subset, start);
+                let r = run(coarse_source.points(), approach.pose);
+                let mut iterations = approach.iterations + r.iterations;
+                let mut best = r;
+                if score(&r) > usual {
+                    // A poorer fit than usual: the subset may have been led astray (it has
+                    // fewer points to hold it), so all points also go from the start.
+                    let direct = run(coarse_source.points(), start);
+                    iterations += direct.iterations;
+                    if score(&direct) < score(&r) {
+                        best = direct;
+                    }
+                }
+                Registration { iterations, ..best }
             };
             let mut coarse = coarse_from(predicted, map);
             if gap {
@@ -391,7 +416,6 @@ impl Odometry {
                 }
             }
             let (_, turned) = magnitude(&(last.pose.inverse() * predicted));
-            let usual = median(&self.coarse_scores).map_or(f64::INFINITY, |m| 1.5 * m);
             if !gap && score(&coarse) > usual && turned.to_degrees() > 2.0 {
                 // A worse fit than usual after a predicted turn: the turn may have reversed
                 // (hand-held rigs do), so also try standing still. Not for straight motion:
@@ -595,6 +619,10 @@ fn preprocess(
     .apply(&frame);
     (frame, source)
 }
+
+/// Fewest points the coarse stage's first subset may have (see
+/// [`OdometryParams::coarse_presample`]).
+const MIN_PRESAMPLE: usize = 100;
 
 /// Places `frame` (sensor frame, already de-skewed) in `map` at `pose`, dropping map voxels
 /// beyond `max_range` from the sensor.
