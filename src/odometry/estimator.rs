@@ -392,19 +392,20 @@ impl Odometry {
                     return run(coarse_source.points(), start);
                 }
                 let approach = run(&subset, start);
-                let r = run(coarse_source.points(), approach.pose);
-                let mut iterations = approach.iterations + r.iterations;
-                let mut best = r;
-                if score(&r) > usual {
-                    // A poorer fit than usual: the subset may have been led astray (it has
-                    // fewer points to hold it), so all points also go from the start.
-                    let direct = run(coarse_source.points(), start);
-                    iterations += direct.iterations;
-                    if score(&direct) < score(&r) {
-                        best = direct;
-                    }
+                // When the subset fits worse than usual it may have been led astray (it has
+                // fewer points to hold it): all points go from the start instead.
+                let subset_score =
+                    approach.rms / (approach.correspondences.max(1) as f64 / subset.len() as f64);
+                let from = if subset_score > usual {
+                    start
+                } else {
+                    approach.pose
+                };
+                let r = run(coarse_source.points(), from);
+                Registration {
+                    iterations: approach.iterations + r.iterations,
+                    ..r
                 }
-                Registration { iterations, ..best }
             };
             let mut coarse = coarse_from(predicted, map);
             if gap {

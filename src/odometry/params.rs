@@ -89,12 +89,11 @@ pub struct OdometryParams {
     /// there (1: all at once); skipped when that would leave fewer than 100 points. From a
     /// poor guess most of the stage's iterations approach the alignment, which a fifth of
     /// the points do at a fifth of the cost; the whole set then refines in a few. When the
-    /// result fits worse than usual, all points also go from the start and the better fit
-    /// wins: without that, riverside's scans 215–228 went backwards (in a stretch where
-    /// every coarse result fits poorly). At 5, balm registers in 10.4 instead of 11.5 ms a
-    /// scan (7 runs alternated; 17 of its 100 scans take the second run) at the same
-    /// accuracy; at 3 (without the second run) the 16-ring synthetic `aggressive` run lost
-    /// track more often (RPE 0.034 → 0.045 m).
+    /// subset fits worse than usual, all points go from the start instead: unguarded,
+    /// riverside's scans 215–228 went backwards (a stretch where every coarse result fits
+    /// poorly). At 5, balm registers in 9.9 instead of 11.5 ms a scan at the same accuracy
+    /// (ATE 0.054 m; 17 of its 100 scans take the guard); at 3 (unguarded) the 16-ring
+    /// synthetic `aggressive` run lost track more often (RPE 0.034 → 0.045 m).
     pub coarse_presample: usize,
     /// Voxel edge of the points inserted in the map, as a multiple of `voxel_size`.
     pub map_voxel_factor: f64,
