@@ -356,9 +356,7 @@ impl Odometry {
                 deskew(&coarse_source, &predicted_twist)
             };
             let n_coarse = coarse_source.len();
-            let score = |r: &Registration| {
-                r.rms / (r.correspondences.max(1) as f64 / n_coarse.max(1) as f64)
-            };
+            let score = |r: &Registration| fit_score(r, n_coarse);
             // From a poor guess right matches have large residuals: a wider kernel lets them
             // pull, where a tight one lets the few already-aligned points (the ground) hold the
             // pose and the stage creeps. Its queries search far, so they go to one point per
@@ -394,9 +392,7 @@ impl Odometry {
                 let approach = run(&subset, start);
                 // When the subset fits worse than usual it may have been led astray (it has
                 // fewer points to hold it): all points go from the start instead.
-                let subset_score =
-                    approach.rms / (approach.correspondences.max(1) as f64 / subset.len() as f64);
-                let from = if subset_score > usual {
+                let from = if fit_score(&approach, subset.len()) > usual {
                     start
                 } else {
                     approach.pose
@@ -619,6 +615,12 @@ fn preprocess(
     }
     .apply(&frame);
     (frame, source)
+}
+
+/// How poorly a registration of `points` points fits: its RMS residual divided by the share
+/// of the points that matched (fewer matches, worse fit).
+fn fit_score(r: &Registration, points: usize) -> f64 {
+    r.rms / (r.correspondences.max(1) as f64 / points.max(1) as f64)
 }
 
 /// Fewest points the coarse stage's first subset may have (see

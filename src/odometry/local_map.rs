@@ -17,7 +17,8 @@ use crate::geometry::fit_plane;
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use nalgebra::{Point3, Vector3};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use std::hash::BuildHasher;
 use std::num::NonZero;
 
 /// Points of a voxel fewer than this give no plane.
@@ -622,10 +623,8 @@ impl<'a> NearCells<'a> {
     }
 
     fn get(&mut self, k: [i32; 3]) -> Option<&'a Cell> {
-        let h = (k[0] as u32).wrapping_mul(0x9E37_79B1)
-            ^ (k[1] as u32).wrapping_mul(0x85EB_CA77)
-            ^ (k[2] as u32).wrapping_mul(0xC2B2_AE3D);
-        let slot = &mut self.slots[(h >> 21) as usize & (Self::SLOTS - 1)];
+        let h = FxBuildHasher.hash_one(k);
+        let slot = &mut self.slots[(h >> 32) as usize & (Self::SLOTS - 1)];
         if slot.0 != k {
             *slot = (k, self.cells.get(&k));
         }
