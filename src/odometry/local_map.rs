@@ -18,6 +18,7 @@ use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use nalgebra::{Point3, Vector3};
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
+use smallvec::SmallVec;
 use std::hash::BuildHasher;
 use std::num::NonZero;
 
@@ -34,11 +35,17 @@ const REBUILD_FRACTION: f64 = 0.125;
 /// hundreds of thousands of points, was the longest serial step of the odometry).
 const PARALLEL_BUILD: usize = 65_536;
 
+/// Points a voxel holds in place (more go to the heap): the default cap. The plane refit
+/// reads 27 voxels' points per voxel; held in place they come with the voxel's lookup
+/// instead of another cache miss each, and a new voxel costs no allocation.
+const INLINE_POINTS: usize = 8;
+
 #[derive(Debug, Clone, Default)]
 struct Cell {
     /// Index of the voxel in `LocalMap::voxel_info`.
     id: u32,
-    points: Vec<Point3<f64>>,
+    /// The voxel's points relative to the map's anchor, as the trees hold them.
+    points: SmallVec<[[f32; 3]; INLINE_POINTS]>,
 }
 
 /// What the queries and the far-voxel count read of a voxel.
@@ -353,12 +360,12 @@ impl LocalMap {
                 continue;
             }
             for &(_, i) in group.iter().take(room) {
-                let p = &points[i as usize];
-                let entry = (relative(p, &anchor), cell.id);
+                let p = relative(&points[i as usize], &anchor);
+                let entry = (p, cell.id);
                 if cell.points.is_empty() {
                     fresh_sparse.push(entry);
                 }
-                cell.points.push(*p);
+                cell.points.push(p);
                 fresh.push(entry);
             }
             let info = &mut self.voxel_info[cell.id as usize];
@@ -402,8 +409,11 @@ impl LocalMap {
     /// point. Their entries are the two trees' own, kept in place: gathering them from the
     /// hash map's scattered voxels cost a third of the rebuild.
     fn rebuild_all(&mut self, origin: &Point3<f64>, max_distance: f64) {
-        let max2 = max_distance * max_distance;
-        self.cells.retain(|_, c| !is_far(c, origin, max2));
+        let max2 = (max_distance * max_distance) as f32;
+        let o = self
+            .anchor
+            .map_or([0.0; 3], |anchor| relative(origin, &anchor));
+        self.cells.retain(|_, c| !is_far(c, &o, max2));
         // New index of each old voxel (`u32::MAX`: dropped). FxHash has no random seed: the
         // same inserts and removals in the same order give the same order here, so the
         // numbering, the trees and every result are deterministic.
@@ -530,7 +540,7 @@ impl LocalMap {
         q: &Point3<f64>,
         max_distance: f64,
     ) -> Option<Neighbour> {
-        let point = anchor + Vector3::new(p[0] as f64, p[1] as f64, p[2] as f64);
+        let point = absolute(&p, anchor);
         let distance2 = (point - q).norm_squared();
         (distance2 <= max_distance * max_distance).then(|| Neighbour {
             point,
@@ -539,9 +549,12 @@ impl LocalMap {
         })
     }
 
-    /// Every map point (for viewers and tests).
-    pub fn points(&self) -> impl Iterator<Item = &Point3<f64>> {
-        self.cells.values().flat_map(|c| c.points.iter())
+    /// Every map point (for viewers and tests), to the trees' `f32` precision.
+    pub fn points(&self) -> impl Iterator<Item = Point3<f64>> + '_ {
+        let anchor = self.anchor.unwrap_or_else(Point3::origin);
+        self.cells
+            .values()
+            .flat_map(move |c| c.points.iter().map(move |p| absolute(p, &anchor)))
     }
 }
 
@@ -578,12 +591,13 @@ fn stale_planes(cells: &FxHashMap<[i32; 3], Cell>, changed: &mut [[i32; 3]]) -> 
         .flat_map_iter(|chunk| {
             let mut near = NearCells::new(cells);
             let mut block: Vec<Point3<f64>> = Vec::with_capacity(27 * PER_NEIGHBOUR);
+            let point = |p: &[f32; 3]| Point3::new(p[0] as f64, p[1] as f64, p[2] as f64);
             chunk
                 .iter()
                 .filter_map(|k| {
                     let own = near.get(*k)?;
                     block.clear();
-                    block.extend(&own.points);
+                    block.extend(own.points.iter().map(point));
                     for dx in -1..=1 {
                         for dy in -1..=1 {
                             for dz in -1..=1 {
@@ -591,7 +605,7 @@ fn stale_planes(cells: &FxHashMap<[i32; 3], Cell>, changed: &mut [[i32; 3]]) -> 
                                     continue;
                                 }
                                 if let Some(c) = near.get([k[0] + dx, k[1] + dy, k[2] + dz]) {
-                                    block.extend(c.points.iter().take(PER_NEIGHBOUR));
+                                    block.extend(c.points.iter().take(PER_NEIGHBOUR).map(point));
                                 }
                             }
                         }
@@ -632,11 +646,15 @@ impl<'a> NearCells<'a> {
     }
 }
 
-/// Whether a voxel (by its first point) lies farther than `sqrt(max2)` from `origin`.
-fn is_far(c: &Cell, origin: &Point3<f64>, max2: f64) -> bool {
-    c.points
-        .first()
-        .is_none_or(|p| (p - origin).norm_squared() > max2)
+/// Whether a voxel (by its first point) lies farther than `sqrt(max2)` from `origin` (both
+/// relative to the anchor).
+fn is_far(c: &Cell, origin: &[f32; 3], max2: f32) -> bool {
+    c.points.first().is_none_or(|p| distance2(p, origin) > max2)
+}
+
+/// `anchor + p` for `p` in the trees' coordinates.
+fn absolute(p: &[f32; 3], anchor: &Point3<f64>) -> Point3<f64> {
+    anchor + Vector3::new(p[0] as f64, p[1] as f64, p[2] as f64)
 }
 
 /// `p − anchor` in `f32`, the tree's coordinates.
@@ -702,8 +720,13 @@ mod tests {
             if map.full.base.entries.len() != before {
                 rebuilds += 1;
             }
-            let all: Vec<Point3<f64>> = map.points().copied().collect();
-            let firsts: Vec<Point3<f64>> = map.cells.values().map(|c| c.points[0]).collect();
+            let all: Vec<Point3<f64>> = map.points().collect();
+            let anchor = map.anchor.unwrap();
+            let firsts: Vec<Point3<f64>> = map
+                .cells
+                .values()
+                .map(|c| absolute(&c.points[0], &anchor))
+                .collect();
             assert_eq!(firsts.len(), map.voxels());
             assert_eq!(
                 all.len(),
@@ -865,13 +888,14 @@ mod tests {
         let mut planar = 0;
         for (id, normal) in &cached {
             let (k, own) = map.cells.iter().find(|(_, c)| c.id == *id).unwrap();
-            let mut block: Vec<Point3<f64>> = own.points.clone();
+            let point = |p: &[f32; 3]| Point3::new(p[0] as f64, p[1] as f64, p[2] as f64);
+            let mut block: Vec<Point3<f64>> = own.points.iter().map(point).collect();
             for dx in -1..=1 {
                 for dy in -1..=1 {
                     for dz in -1..=1 {
                         if (dx, dy, dz) != (0, 0, 0) {
                             if let Some(c) = map.cells.get(&[k[0] + dx, k[1] + dy, k[2] + dz]) {
-                                block.extend(c.points.iter().take(4));
+                                block.extend(c.points.iter().take(4).map(point));
                             }
                         }
                     }
