@@ -382,22 +382,27 @@ impl Odometry {
                 Vec::new()
             };
             let coarse_from = |start: Isometry3<f64>, map: &LocalMap| {
-                let run = |points: &[Point3<f64>], start| {
+                let run = |points: &[Point3<f64>], start, settings: &RegistrationSettings| {
                     let zero = Twist::zeros();
-                    register(points, None, map, start, zero, None, &coarse_settings)
+                    register(points, None, map, start, zero, None, settings)
                 };
                 if subset.is_empty() {
-                    return run(coarse_source.points(), start);
+                    return run(coarse_source.points(), start, &coarse_settings);
                 }
-                let approach = run(&subset, start);
+                let approach = run(&subset, start, &coarse_settings);
                 // When the subset fits worse than usual it may have been led astray (it has
-                // fewer points to hold it): all points go from the start instead.
-                let from = if fit_score(&approach, subset.len()) > usual {
-                    start
+                // fewer points to hold it): all points go from the start instead. From the
+                // subset's alignment the points move little, so their neighbourhoods
+                // answer most iterations.
+                let r = if fit_score(&approach, subset.len()) > usual {
+                    run(coarse_source.points(), start, &coarse_settings)
                 } else {
-                    approach.pose
+                    let refine = RegistrationSettings {
+                        reuse_neighbourhoods: true,
+                        ..coarse_settings
+                    };
+                    run(coarse_source.points(), approach.pose, &refine)
                 };
-                let r = run(coarse_source.points(), from);
                 Registration {
                     iterations: approach.iterations + r.iterations,
                     ..r
