@@ -3,7 +3,7 @@
 //! `t` (relative to the stamp) is `exp(ξ t) · p` in the sensor frame at the stamp.
 
 use crate::cloud::PointCloud;
-use crate::geometry::{exp, Twist};
+use crate::geometry::{Twist, TwistMotion};
 use rayon::prelude::*;
 
 /// Moves every point to the sensor frame at the stamp, using its own time and the twist.
@@ -12,11 +12,12 @@ pub fn deskew(cloud: &PointCloud, twist: &Twist) -> PointCloud {
     let Some(times) = cloud.time() else {
         return cloud.clone();
     };
+    let motion = TwistMotion::new(twist);
     let mut out = cloud.clone();
     out.points_mut()
         .par_iter_mut()
         .zip(times.par_iter())
-        .for_each(|(p, &t)| *p = exp(&(twist * t as f64)) * *p);
+        .for_each(|(p, &t)| *p = motion.apply(t as f64, p));
     out.with_time(vec![0.0; cloud.len()]).expect("same length")
 }
 

@@ -8,7 +8,7 @@
 
 use super::local_map::{Density, LocalMap, Neighbourhood};
 use super::params::{Kernel, ResidualKind};
-use crate::geometry::{exp, hat, log, Twist};
+use crate::geometry::{exp, hat, log, Twist, TwistMotion};
 use nalgebra::{Isometry3, Matrix3, Point3, SMatrix, SVector, Vector3};
 use rayon::prelude::*;
 
@@ -163,6 +163,7 @@ pub fn register(
     let mut previous_rms = f64::INFINITY;
     for iteration in 1..=s.max_iterations.max(1) {
         let rotation: Matrix3<f64> = pose.rotation.to_rotation_matrix().into_inner();
+        let sweep = TwistMotion::new(&twist);
         // The accumulator is passed by reference: by value, its 1.2 kB matrix would be
         // copied for every point.
         let accumulate = |acc: &mut Accumulator,
@@ -171,8 +172,8 @@ pub fn register(
                           hint: &mut Option<Neighbourhood>,
                           last: &mut Option<Point3<f64>>| {
             let t = times.map_or(0.0, |v| v[i] as f64);
-            let motion = (s.estimate_twist && t != 0.0).then(|| exp(&(twist * t)));
-            let deskewed = motion.map_or(*p, |m| m * p);
+            let motion = (s.estimate_twist && t != 0.0).then(|| sweep.at(t));
+            let deskewed = motion.map_or(*p, |(r, d)| Point3::from(r * p.coords + d));
             let world = pose * deskewed;
             let found = if s.reuse_neighbourhoods {
                 map.nearest_near(s.density, &world, s.max_correspondence, hint)
@@ -187,10 +188,10 @@ pub fn register(
             j.fixed_view_mut::<3, 3>(0, 0).copy_from(&rotation);
             j.fixed_view_mut::<3, 3>(0, 3)
                 .copy_from(&(-rotation * hat(&deskewed.coords)));
-            if let Some(m) = motion {
+            if let Some((m, _)) = motion {
                 // exp((ξ+δ)t) ≈ exp(ξt)·exp(δt): the twist moves the point in the frame
                 // of the point's own time.
-                let r = rotation * m.rotation.to_rotation_matrix().into_inner();
+                let r = rotation * m;
                 j.fixed_view_mut::<3, 3>(0, 6).copy_from(&(r * t));
                 j.fixed_view_mut::<3, 3>(0, 9)
                     .copy_from(&(-r * hat(&p.coords) * t));
