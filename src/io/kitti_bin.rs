@@ -1,10 +1,10 @@
 //! KITTI velodyne `.bin`: no header, one record of four little-endian float32 per point
 //! (x, y, z, intensity).
 
-use super::columns::{Columns, Role};
 use super::{atomic, read_bytes, LoadedScan};
 use crate::cloud::PointCloud;
 use crate::error::{Error, Result};
+use nalgebra::Point3;
 use std::io::Write;
 use std::path::Path;
 
@@ -22,16 +22,28 @@ pub fn read(path: &Path) -> Result<LoadedScan> {
             ),
         ));
     }
+    // Decoded straight into the cloud, non-finite points dropped on the way: the fixed
+    // record needs none of the field handling of the self-describing formats' columns.
     let n = bytes.len() / RECORD;
-    let roles = [Role::X, Role::Y, Role::Z, Role::Intensity];
-    let mut columns = Columns::with_roles(&roles, n);
+    let mut points = Vec::with_capacity(n);
+    let mut intensity = Vec::with_capacity(n);
     for record in bytes.chunks_exact(RECORD) {
-        for (k, role) in roles.iter().enumerate() {
-            let v = f32::from_le_bytes(record[4 * k..4 * k + 4].try_into().expect("4 bytes"));
-            columns.push(*role, v as f64);
+        let value =
+            |k: usize| f32::from_le_bytes(record[4 * k..4 * k + 4].try_into().expect("4 bytes"));
+        let (x, y, z) = (value(0), value(1), value(2));
+        if x.is_finite() && y.is_finite() && z.is_finite() {
+            points.push(Point3::new(x as f64, y as f64, z as f64));
+            intensity.push(value(3));
         }
     }
-    columns.into_scan(path)
+    let dropped_non_finite = n - points.len();
+    let cloud = PointCloud::new(points)
+        .with_intensity(intensity)
+        .map_err(|e| Error::format(path, e.to_string()))?;
+    Ok(LoadedScan {
+        cloud,
+        dropped_non_finite,
+    })
 }
 
 /// Writes a `.bin` scan (intensity 0 where the cloud has none).
