@@ -38,7 +38,8 @@ impl RangeCrop {
         cloud.select(&kept)
     }
 
-    fn keeps(&self, p: &Point3<f64>) -> bool {
+    /// Whether `p` (sensor frame) lies within the range.
+    pub fn keeps(&self, p: &Point3<f64>) -> bool {
         let r2 = p.coords.norm_squared();
         r2 >= self.min * self.min && r2 <= self.max * self.max
     }

@@ -66,6 +66,16 @@ fn floor_i32(v: f64) -> i32 {
 impl VoxelDownsample {
     /// The downsampled cloud.
     pub fn apply(&self, cloud: &PointCloud) -> PointCloud {
+        self.apply_where(cloud, |_| true)
+    }
+
+    /// The downsampled cloud of the points for which `keep` holds: the same as
+    /// downsampling the cloud of those points, without copying it out first.
+    pub fn apply_where(
+        &self,
+        cloud: &PointCloud,
+        keep: impl Fn(&Point3<f64>) -> bool,
+    ) -> PointCloud {
         let mut slot: FxHashMap<[i32; 3], usize> = FxHashMap::default();
         slot.reserve(cloud.len() / 4);
         // Per voxel: first index, sum of positions, count.
@@ -75,7 +85,11 @@ impl VoxelDownsample {
         } else {
             0
         });
+        let mut kept = Vec::with_capacity(owner.capacity());
         for (i, p) in cloud.points().iter().enumerate() {
+            if !keep(p) {
+                continue;
+            }
             let k = *slot.entry(voxel_of(p, self.size)).or_insert_with(|| {
                 voxels.push((i, nalgebra::Vector3::zeros(), 0));
                 voxels.len() - 1
@@ -86,6 +100,7 @@ impl VoxelDownsample {
             }
             if self.mode == VoxelMode::ClosestToCentroid {
                 owner.push(k);
+                kept.push(i);
             }
         }
         match self.mode {
@@ -104,8 +119,8 @@ impl VoxelDownsample {
             VoxelMode::ClosestToCentroid => {
                 let mut best: Vec<(usize, f64)> =
                     voxels.iter().map(|v| (v.0, f64::INFINITY)).collect();
-                for (i, p) in cloud.points().iter().enumerate() {
-                    let k = owner[i];
+                for (&i, &k) in kept.iter().zip(&owner) {
+                    let p = &cloud.points()[i];
                     let d = (p.coords - voxels[k].1 / voxels[k].2 as f64).norm_squared();
                     if d < best[k].1 {
                         best[k] = (i, d);
@@ -177,5 +192,36 @@ mod tests {
         .apply(&c);
         assert_eq!(closest.intensity().unwrap(), &[3.0, 4.0]);
         assert_eq!(closest.points()[0], Point3::new(0.2, 0.1, 0.1));
+    }
+    #[test]
+    fn downsampling_where_a_test_holds_equals_downsampling_the_points_it_keeps() {
+        let points: Vec<Point3<f64>> = (0..500)
+            .map(|i| {
+                let a = i as f64 * 0.37;
+                Point3::new(
+                    a.sin() * (1.0 + i as f64 * 0.01),
+                    a.cos() * 2.0,
+                    (a * 0.3).sin(),
+                )
+            })
+            .collect();
+        let intensity: Vec<f32> = (0..points.len()).map(|i| i as f32).collect();
+        let cloud = PointCloud::new(points).with_intensity(intensity).unwrap();
+        let near = |p: &Point3<f64>| p.x < 0.2;
+        let kept: Vec<usize> = (0..cloud.len())
+            .filter(|&i| near(&cloud.points()[i]))
+            .collect();
+        assert!(kept.len() > 100 && kept.len() < cloud.len());
+        let subset = cloud.select(&kept);
+        for mode in [
+            VoxelMode::First,
+            VoxelMode::Centroid,
+            VoxelMode::ClosestToCentroid,
+        ] {
+            let v = VoxelDownsample { size: 0.3, mode };
+            let (a, b) = (v.apply_where(&cloud, near), v.apply(&subset));
+            assert_eq!(a.points(), b.points(), "{mode:?}");
+            assert_eq!(a.intensity(), b.intensity(), "{mode:?}");
+        }
     }
 }

@@ -604,16 +604,15 @@ fn preprocess(
     rp: &ResolvedParams,
     params: &OdometryParams,
 ) -> (PointCloud, PointCloud) {
-    let cropped = RangeCrop {
+    let crop = RangeCrop {
         min: rp.min_range,
         max: rp.max_range,
-    }
-    .cropped(cloud);
+    };
     let frame = VoxelDownsample {
         size: rp.voxel_size * params.map_voxel_factor,
         mode: VoxelMode::First,
     }
-    .apply(&cropped);
+    .apply_where(cloud, |p| crop.keeps(p));
     let source = VoxelDownsample {
         size: rp.voxel_size * params.source_voxel_factor,
         mode: VoxelMode::First,
