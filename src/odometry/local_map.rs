@@ -413,17 +413,22 @@ impl LocalMap {
         let o = self
             .anchor
             .map_or([0.0; 3], |anchor| relative(origin, &anchor));
-        self.cells.retain(|_, c| !is_far(c, &o, max2));
-        // New index of each old voxel (`u32::MAX`: dropped). FxHash has no random seed: the
-        // same inserts and removals in the same order give the same order here, so the
-        // numbering, the trees and every result are deterministic.
+        // New index of each old voxel (`u32::MAX`: dropped), given in the same pass over the
+        // table that drops the far ones. FxHash has no random seed: the same inserts and
+        // removals in the same order give the same order here, so the numbering, the trees
+        // and every result are deterministic.
         let mut renumbered = vec![u32::MAX; self.voxel_info.len()];
         let mut info = Vec::with_capacity(self.cells.len());
-        for c in self.cells.values_mut() {
+        let old_info = &self.voxel_info;
+        self.cells.retain(|_, c| {
+            if is_far(c, &o, max2) {
+                return false;
+            }
             renumbered[c.id as usize] = info.len() as u32;
-            info.push(self.voxel_info[c.id as usize]);
+            info.push(old_info[c.id as usize]);
             c.id = (info.len() - 1) as u32;
-        }
+            true
+        });
         self.voxel_info = info;
         let kept = |trees: &mut Trees| -> Vec<Entry> {
             let mut all = std::mem::take(&mut trees.base.entries);
