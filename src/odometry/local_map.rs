@@ -340,14 +340,14 @@ impl LocalMap {
         let mut fresh = std::mem::take(&mut self.full.fresh.entries);
         let mut fresh_sparse = std::mem::take(&mut self.sparse.fresh.entries);
         // Grouped by voxel (in their order within each), the points look each voxel up once.
-        let mut keyed: Vec<([i32; 3], u32)> = points
+        let mut keyed: Vec<u128> = points
             .iter()
             .enumerate()
-            .map(|(i, p)| (voxel_of(p, self.voxel_size), i as u32))
+            .map(|(i, p)| key_and_index(voxel_of(p, self.voxel_size), i as u32))
             .collect();
         keyed.sort_unstable();
-        for group in keyed.chunk_by(|a, b| a.0 == b.0) {
-            let key = group[0].0;
+        for group in keyed.chunk_by(|a, b| a >> 32 == b >> 32) {
+            let key = key_of(group[0]);
             let cell = self.cells.entry(key).or_insert_with(|| {
                 self.voxel_info.push(VoxelInfo::default());
                 Cell {
@@ -359,8 +359,8 @@ impl LocalMap {
             if room == 0 {
                 continue;
             }
-            for &(_, i) in group.iter().take(room) {
-                let p = relative(&points[i as usize], &anchor);
+            for &ki in group.iter().take(room) {
+                let p = relative(&points[ki as u32 as usize], &anchor);
                 let entry = (p, cell.id);
                 if cell.points.is_empty() {
                     fresh_sparse.push(entry);
@@ -657,6 +657,21 @@ fn is_far(c: &Cell, origin: &[f32; 3], max2: f32) -> bool {
     c.points.first().is_none_or(|p| distance2(p, origin) > max2)
 }
 
+/// A voxel key and a point index in one integer, ordered as the pair `(key, index)`: a
+/// keyframe's points are sorted by it to group them by voxel, and one integer comparison
+/// is cheaper than comparing the triples and then the indices.
+fn key_and_index(key: [i32; 3], index: u32) -> u128 {
+    // Flipping the sign bit maps i32's order onto u32's.
+    let c = |v: i32| (v as u32 ^ 0x8000_0000) as u128;
+    c(key[0]) << 96 | c(key[1]) << 64 | c(key[2]) << 32 | index as u128
+}
+
+/// The voxel key of a [`key_and_index`] value.
+fn key_of(v: u128) -> [i32; 3] {
+    let c = |shift: u32| ((v >> shift) as u32 ^ 0x8000_0000) as i32;
+    [c(96), c(64), c(32)]
+}
+
 /// `anchor + p` for `p` in the trees' coordinates.
 fn absolute(p: &[f32; 3], anchor: &Point3<f64>) -> Point3<f64> {
     anchor + Vector3::new(p[0] as f64, p[1] as f64, p[2] as f64)
@@ -914,5 +929,23 @@ mod tests {
             "{planar} of {} planar",
             cached.len()
         );
+    }
+    #[test]
+    fn packed_keys_sort_and_decode_as_the_pairs_they_pack() {
+        let coords = [i32::MIN, -70_000, -1, 0, 1, 3, 70_000, i32::MAX];
+        let mut pairs = Vec::new();
+        for (n, &x) in coords.iter().enumerate() {
+            for &y in &coords[n % 3..] {
+                for &z in coords.iter().rev().skip(n % 2) {
+                    pairs.push(([x, y, z], (pairs.len() * 7919 % 1000) as u32));
+                }
+            }
+        }
+        let mut packed: Vec<u128> = pairs.iter().map(|&(k, i)| key_and_index(k, i)).collect();
+        packed.sort_unstable();
+        pairs.sort_unstable();
+        let unpacked: Vec<([i32; 3], u32)> =
+            packed.iter().map(|&v| (key_of(v), v as u32)).collect();
+        assert_eq!(unpacked, pairs);
     }
 }
