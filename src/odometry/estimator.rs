@@ -588,7 +588,8 @@ impl Odometry {
 impl Pending {
     /// De-skews the keyframe with its twist (unless velocity is off) and places it in `map`.
     fn insert(self, map: &mut LocalMap, velocity: VelocityMode) {
-        let frame = if velocity == VelocityMode::Off {
+        // Without point times there is nothing to de-skew (and no copy to make).
+        let frame = if velocity == VelocityMode::Off || self.frame.time().is_none() {
             self.frame
         } else {
             deskew(&self.frame, &self.twist)
