@@ -12,10 +12,17 @@ use crate::geometry::{exp, hat, log, Twist, TwistMotion};
 use nalgebra::{Isometry3, Matrix3, Point3, SMatrix, SVector, Vector3};
 use rayon::prelude::*;
 
-/// Points per parallel chunk of the normal equations: small enough that the coarse
-/// stage's few hundred points still spread over both cores, large enough that a chunk's
+/// Points per parallel chunk of the normal equations at most: large enough that a chunk's
 /// partial sums cost little to merge.
 const CHUNK: usize = 128;
+/// A registration's points go in at least this many chunks (of at least `MIN_CHUNK`
+/// points), so that a few hundred (the coarse stage's subset) still spread evenly over the
+/// cores: in two chunks of 128 and 63, one core waited a third of every iteration. The
+/// chunking depends on the point count alone, not on the threads, so the sums stay
+/// deterministic.
+const MIN_CHUNKS: usize = 16;
+/// Fewest points per chunk.
+const MIN_CHUNK: usize = 16;
 
 type Mat12 = SMatrix<f64, 12, 12>;
 type Vec12 = SVector<f64, 12>;
@@ -157,6 +164,7 @@ pub fn register(
     let mut hints: Vec<Option<Neighbourhood>> = vec![None; source.len()];
     // Without neighbourhoods, each point's last match: it bounds the point's next search.
     let mut matches: Vec<Option<Point3<f64>>> = vec![None; source.len()];
+    let per_chunk = (source.len() / MIN_CHUNKS).clamp(MIN_CHUNK, CHUNK);
     let mut previous_step = Twist::zeros();
     let mut stretched = false;
     let mut stretching = s.over_relaxation != 1.0;
@@ -226,15 +234,15 @@ pub fn register(
         // whatever the number of threads or how rayon schedules them (a fold/reduce would
         // add in a different order from run to run).
         let partials: Vec<Accumulator> = source
-            .par_chunks(CHUNK)
-            .zip(hints.par_chunks_mut(CHUNK))
-            .zip(matches.par_chunks_mut(CHUNK))
+            .par_chunks(per_chunk)
+            .zip(hints.par_chunks_mut(per_chunk))
+            .zip(matches.par_chunks_mut(per_chunk))
             .enumerate()
             .map(|(c, ((chunk, hints), matches))| {
                 let mut acc = Accumulator::zero();
                 let points = chunk.iter().zip(hints.iter_mut()).zip(matches.iter_mut());
                 for (k, ((p, hint), last)) in points.enumerate() {
-                    accumulate(&mut acc, c * CHUNK + k, p, hint, last);
+                    accumulate(&mut acc, c * per_chunk + k, p, hint, last);
                 }
                 acc
             })
