@@ -158,17 +158,23 @@ pub fn fit_plane(points: &[Point3<f64>], planarity: f64) -> Option<(Point3<f64>,
     if points.len() < 3 {
         return None;
     }
+    let (mean, cov) = mean_and_covariance(points);
+    let [l0, l1, _] = eigenvalues(&cov);
+    (l0 <= planarity * l1 && l1 > 0.0)
+        .then(|| least_eigenvector(&cov, l0))
+        .flatten()
+        .map(|normal| (Point3::from(mean), normal))
+}
+
+/// Centroid and covariance of `points` (not empty).
+fn mean_and_covariance(points: &[Point3<f64>]) -> (Vector3<f64>, Matrix3<f64>) {
     let n = points.len() as f64;
     let mean = points.iter().fold(Vector3::zeros(), |a, p| a + p.coords) / n;
     let cov = points.iter().fold(Matrix3::zeros(), |a, p| {
         let d = p.coords - mean;
         a + d * d.transpose()
     }) / n;
-    let [l0, l1, _] = eigenvalues(&cov);
-    (l0 <= planarity * l1 && l1 > 0.0)
-        .then(|| least_eigenvector(&cov, l0))
-        .flatten()
-        .map(|normal| (Point3::from(mean), normal))
+    (mean, cov)
 }
 
 /// Eigenvalues of a symmetric 3×3 matrix, ascending, in closed form (the trigonometric
@@ -265,12 +271,7 @@ mod tests {
                     frame * local + Vector3::new(1e3, -2e3, 5.0)
                 })
                 .collect();
-            let n = points.len() as f64;
-            let mean = points.iter().fold(Vector3::zeros(), |a, p| a + p.coords) / n;
-            let cov = points.iter().fold(Matrix3::zeros(), |a, p| {
-                let d = p.coords - mean;
-                a + d * d.transpose()
-            }) / n;
+            let (_, cov) = mean_and_covariance(&points);
             let eig = nalgebra::SymmetricEigen::new(cov);
             let mut want: Vec<f64> = eig.eigenvalues.iter().copied().collect();
             want.sort_by(f64::total_cmp);

@@ -193,6 +193,7 @@ mod tests {
         assert_eq!(closest.intensity().unwrap(), &[3.0, 4.0]);
         assert_eq!(closest.points()[0], Point3::new(0.2, 0.1, 0.1));
     }
+
     #[test]
     fn downsampling_where_a_test_holds_equals_downsampling_the_points_it_keeps() {
         let points: Vec<Point3<f64>> = (0..500)

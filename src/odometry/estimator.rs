@@ -586,7 +586,8 @@ impl Odometry {
 }
 
 impl Pending {
-    /// De-skews the keyframe with its twist (unless velocity is off) and places it in `map`.
+    /// De-skews the keyframe with its twist (unless velocity is off or its points carry no
+    /// times) and places it in `map`.
     fn insert(self, map: &mut LocalMap, velocity: VelocityMode) {
         // Without point times there is nothing to de-skew (and no copy to make).
         let frame = if velocity == VelocityMode::Off || self.frame.time().is_none() {

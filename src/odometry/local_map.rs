@@ -596,13 +596,12 @@ fn stale_planes(cells: &FxHashMap<[i32; 3], Cell>, changed: &mut [[i32; 3]]) -> 
         .flat_map_iter(|chunk| {
             let mut near = NearCells::new(cells);
             let mut block: Vec<Point3<f64>> = Vec::with_capacity(27 * PER_NEIGHBOUR);
-            let point = |p: &[f32; 3]| Point3::new(p[0] as f64, p[1] as f64, p[2] as f64);
             chunk
                 .iter()
                 .filter_map(|k| {
                     let own = near.get(*k)?;
                     block.clear();
-                    block.extend(own.points.iter().map(point));
+                    block.extend(own.points.iter().map(widened));
                     for dx in -1..=1 {
                         for dy in -1..=1 {
                             for dz in -1..=1 {
@@ -610,7 +609,7 @@ fn stale_planes(cells: &FxHashMap<[i32; 3], Cell>, changed: &mut [[i32; 3]]) -> 
                                     continue;
                                 }
                                 if let Some(c) = near.get([k[0] + dx, k[1] + dy, k[2] + dz]) {
-                                    block.extend(c.points.iter().take(PER_NEIGHBOUR).map(point));
+                                    block.extend(c.points.iter().take(PER_NEIGHBOUR).map(widened));
                                 }
                             }
                         }
@@ -672,9 +671,15 @@ fn key_of(v: u128) -> [i32; 3] {
     [c(96), c(64), c(32)]
 }
 
+/// `p` (in the trees' coordinates) in `f64`, still relative to the anchor: enough for a
+/// plane's normal, which no translation changes.
+fn widened(p: &[f32; 3]) -> Point3<f64> {
+    Point3::new(p[0] as f64, p[1] as f64, p[2] as f64)
+}
+
 /// `anchor + p` for `p` in the trees' coordinates.
 fn absolute(p: &[f32; 3], anchor: &Point3<f64>) -> Point3<f64> {
-    anchor + Vector3::new(p[0] as f64, p[1] as f64, p[2] as f64)
+    anchor + widened(p).coords
 }
 
 /// `p − anchor` in `f32`, the tree's coordinates.
@@ -908,14 +913,13 @@ mod tests {
         let mut planar = 0;
         for (id, normal) in &cached {
             let (k, own) = map.cells.iter().find(|(_, c)| c.id == *id).unwrap();
-            let point = |p: &[f32; 3]| Point3::new(p[0] as f64, p[1] as f64, p[2] as f64);
-            let mut block: Vec<Point3<f64>> = own.points.iter().map(point).collect();
+            let mut block: Vec<Point3<f64>> = own.points.iter().map(widened).collect();
             for dx in -1..=1 {
                 for dy in -1..=1 {
                     for dz in -1..=1 {
                         if (dx, dy, dz) != (0, 0, 0) {
                             if let Some(c) = map.cells.get(&[k[0] + dx, k[1] + dy, k[2] + dz]) {
-                                block.extend(c.points.iter().take(4).map(point));
+                                block.extend(c.points.iter().take(4).map(widened));
                             }
                         }
                     }
@@ -930,6 +934,7 @@ mod tests {
             cached.len()
         );
     }
+
     #[test]
     fn packed_keys_sort_and_decode_as_the_pairs_they_pack() {
         let coords = [i32::MIN, -70_000, -1, 0, 1, 3, 70_000, i32::MAX];
