@@ -18,7 +18,6 @@ use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use nalgebra::{Point3, Vector3};
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
-use smallvec::SmallVec;
 use std::hash::BuildHasher;
 use std::num::NonZero;
 
@@ -35,17 +34,15 @@ const REBUILD_FRACTION: f64 = 0.125;
 /// hundreds of thousands of points, was the longest serial step of the odometry).
 const PARALLEL_BUILD: usize = 65_536;
 
-/// Points a voxel holds in place (more go to the heap): the default cap. The plane refit
-/// reads 27 voxels' points per voxel; held in place they come with the voxel's lookup
-/// instead of another cache miss each, and a new voxel costs no allocation.
-const INLINE_POINTS: usize = 8;
-
 #[derive(Debug, Clone, Default)]
 struct Cell {
     /// Index of the voxel in `LocalMap::voxel_info`.
     id: u32,
-    /// The voxel's points relative to the map's anchor, as the trees hold them.
-    points: SmallVec<[[f32; 3]; INLINE_POINTS]>,
+    /// The voxel's points, exact: its plane is fitted to them. (Held in place as `f32`
+    /// relative to the anchor, as the trees hold them, they came 0.1 mm off a kilometre
+    /// away and riverside's fragile step 215 went 23° off the car's heading; as `f32`
+    /// offsets from the voxel's corner, 20°; exact, 9°. The speed it bought was noise.)
+    points: Vec<Point3<f64>>,
 }
 
 /// What the queries and the far-voxel count read of a voxel.
@@ -360,12 +357,12 @@ impl LocalMap {
                 continue;
             }
             for &ki in group.iter().take(room) {
-                let p = relative(&points[ki as u32 as usize], &anchor);
-                let entry = (p, cell.id);
+                let p = &points[ki as u32 as usize];
+                let entry = (relative(p, &anchor), cell.id);
                 if cell.points.is_empty() {
                     fresh_sparse.push(entry);
                 }
-                cell.points.push(p);
+                cell.points.push(*p);
                 fresh.push(entry);
             }
             let info = &mut self.voxel_info[cell.id as usize];
@@ -409,10 +406,7 @@ impl LocalMap {
     /// point. Their entries are the two trees' own, kept in place: gathering them from the
     /// hash map's scattered voxels cost a third of the rebuild.
     fn rebuild_all(&mut self, origin: &Point3<f64>, max_distance: f64) {
-        let max2 = (max_distance * max_distance) as f32;
-        let o = self
-            .anchor
-            .map_or([0.0; 3], |anchor| relative(origin, &anchor));
+        let max2 = max_distance * max_distance;
         // New index of each old voxel (`u32::MAX`: dropped), given in the same pass over the
         // table that drops the far ones. FxHash has no random seed: the same inserts and
         // removals in the same order give the same order here, so the numbering, the trees
@@ -421,7 +415,7 @@ impl LocalMap {
         let mut info = Vec::with_capacity(self.cells.len());
         let old_info = &self.voxel_info;
         self.cells.retain(|_, c| {
-            if is_far(c, &o, max2) {
+            if is_far(c, origin, max2) {
                 return false;
             }
             renumbered[c.id as usize] = info.len() as u32;
@@ -554,12 +548,9 @@ impl LocalMap {
         })
     }
 
-    /// Every map point (for viewers and tests), to the trees' `f32` precision.
+    /// Every map point (for viewers and tests).
     pub fn points(&self) -> impl Iterator<Item = Point3<f64>> + '_ {
-        let anchor = self.anchor.unwrap_or_else(Point3::origin);
-        self.cells
-            .values()
-            .flat_map(move |c| c.points.iter().map(move |p| absolute(p, &anchor)))
+        self.cells.values().flat_map(|c| c.points.iter().copied())
     }
 }
 
@@ -601,7 +592,7 @@ fn stale_planes(cells: &FxHashMap<[i32; 3], Cell>, changed: &mut [[i32; 3]]) -> 
                 .filter_map(|k| {
                     let own = near.get(*k)?;
                     block.clear();
-                    block.extend(own.points.iter().map(widened));
+                    block.extend(&own.points);
                     for dx in -1..=1 {
                         for dy in -1..=1 {
                             for dz in -1..=1 {
@@ -609,7 +600,7 @@ fn stale_planes(cells: &FxHashMap<[i32; 3], Cell>, changed: &mut [[i32; 3]]) -> 
                                     continue;
                                 }
                                 if let Some(c) = near.get([k[0] + dx, k[1] + dy, k[2] + dz]) {
-                                    block.extend(c.points.iter().take(PER_NEIGHBOUR).map(widened));
+                                    block.extend(c.points.iter().take(PER_NEIGHBOUR));
                                 }
                             }
                         }
@@ -650,10 +641,11 @@ impl<'a> NearCells<'a> {
     }
 }
 
-/// Whether a voxel (by its first point) lies farther than `sqrt(max2)` from `origin` (both
-/// relative to the anchor).
-fn is_far(c: &Cell, origin: &[f32; 3], max2: f32) -> bool {
-    c.points.first().is_none_or(|p| distance2(p, origin) > max2)
+/// Whether a voxel (by its first point) lies farther than `sqrt(max2)` from `origin`.
+fn is_far(c: &Cell, origin: &Point3<f64>, max2: f64) -> bool {
+    c.points
+        .first()
+        .is_none_or(|p| (p - origin).norm_squared() > max2)
 }
 
 /// A voxel key and a point index in one integer, ordered as the pair `(key, index)`: a
@@ -671,15 +663,9 @@ fn key_of(v: u128) -> [i32; 3] {
     [c(96), c(64), c(32)]
 }
 
-/// `p` (in the trees' coordinates) in `f64`, still relative to the anchor: enough for a
-/// plane's normal, which no translation changes.
-fn widened(p: &[f32; 3]) -> Point3<f64> {
-    Point3::new(p[0] as f64, p[1] as f64, p[2] as f64)
-}
-
 /// `anchor + p` for `p` in the trees' coordinates.
 fn absolute(p: &[f32; 3], anchor: &Point3<f64>) -> Point3<f64> {
-    anchor + widened(p).coords
+    anchor + Vector3::new(p[0] as f64, p[1] as f64, p[2] as f64)
 }
 
 /// `p − anchor` in `f32`, the tree's coordinates.
@@ -746,12 +732,7 @@ mod tests {
                 rebuilds += 1;
             }
             let all: Vec<Point3<f64>> = map.points().collect();
-            let anchor = map.anchor.unwrap();
-            let firsts: Vec<Point3<f64>> = map
-                .cells
-                .values()
-                .map(|c| absolute(&c.points[0], &anchor))
-                .collect();
+            let firsts: Vec<Point3<f64>> = map.cells.values().map(|c| c.points[0]).collect();
             assert_eq!(firsts.len(), map.voxels());
             assert_eq!(
                 all.len(),
@@ -913,13 +894,13 @@ mod tests {
         let mut planar = 0;
         for (id, normal) in &cached {
             let (k, own) = map.cells.iter().find(|(_, c)| c.id == *id).unwrap();
-            let mut block: Vec<Point3<f64>> = own.points.iter().map(widened).collect();
+            let mut block: Vec<Point3<f64>> = own.points.clone();
             for dx in -1..=1 {
                 for dy in -1..=1 {
                     for dz in -1..=1 {
                         if (dx, dy, dz) != (0, 0, 0) {
                             if let Some(c) = map.cells.get(&[k[0] + dx, k[1] + dy, k[2] + dz]) {
-                                block.extend(c.points.iter().take(4).map(widened));
+                                block.extend(c.points.iter().take(4));
                             }
                         }
                     }
