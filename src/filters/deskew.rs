@@ -9,16 +9,23 @@ use rayon::prelude::*;
 /// Moves every point to the sensor frame at the stamp, using its own time and the twist.
 /// Clouds without per-point time are returned unchanged; afterwards every time is 0.
 pub fn deskew(cloud: &PointCloud, twist: &Twist) -> PointCloud {
-    let Some(times) = cloud.time() else {
-        return cloud.clone();
+    deskewed(cloud.clone(), twist)
+}
+
+/// [`deskew`] for a cloud the caller gives up: its points are moved in place, and a cloud
+/// without per-point time comes back as it is, without a copy.
+pub fn deskewed(mut cloud: PointCloud, twist: &Twist) -> PointCloud {
+    let Some(mut times) = cloud.time().map(<[f32]>::to_vec) else {
+        return cloud;
     };
     let motion = TwistMotion::new(twist);
-    let mut out = cloud.clone();
-    out.points_mut()
+    cloud
+        .points_mut()
         .par_iter_mut()
         .zip(times.par_iter())
         .for_each(|(p, &t)| *p = motion.apply(t as f64, p));
-    out.with_time(vec![0.0; cloud.len()]).expect("same length")
+    times.fill(0.0);
+    cloud.with_time(times).expect("same length")
 }
 
 #[cfg(test)]

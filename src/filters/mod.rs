@@ -11,6 +11,6 @@ pub mod chain;
 
 pub use bbox::BoxFilter;
 pub use chain::{CloudFilter, FilterChain};
-pub use deskew::deskew;
+pub use deskew::{deskew, deskewed};
 pub use range::RangeCrop;
 pub use voxel::{VoxelDownsample, VoxelMode};

@@ -9,7 +9,7 @@ use super::threshold::AdaptiveThreshold;
 use crate::cloud::PointCloud;
 use crate::error::{Error, Result};
 use crate::filters::range::measured_range;
-use crate::filters::{deskew, FilterChain, RangeCrop, VoxelDownsample, VoxelMode};
+use crate::filters::{deskew, deskewed, FilterChain, RangeCrop, VoxelDownsample, VoxelMode};
 use crate::geometry::{exp, log, magnitude, Twist};
 use nalgebra::{Isometry3, Point3};
 use serde::Serialize;
@@ -353,7 +353,7 @@ impl Odometry {
             let coarse_source = if self.params.velocity == VelocityMode::Off {
                 coarse_source
             } else {
-                deskew(&coarse_source, &predicted_twist)
+                deskewed(coarse_source, &predicted_twist)
             };
             let n_coarse = coarse_source.len();
             let score = |r: &Registration| fit_score(r, n_coarse);
@@ -586,14 +586,12 @@ impl Odometry {
 }
 
 impl Pending {
-    /// De-skews the keyframe with its twist (unless velocity is off or its points carry no
-    /// times) and places it in `map`.
+    /// De-skews the keyframe with its twist (unless velocity is off) and places it in `map`.
     fn insert(self, map: &mut LocalMap, velocity: VelocityMode) {
-        // Without point times there is nothing to de-skew (and no copy to make).
-        let frame = if velocity == VelocityMode::Off || self.frame.time().is_none() {
+        let frame = if velocity == VelocityMode::Off {
             self.frame
         } else {
-            deskew(&self.frame, &self.twist)
+            deskewed(self.frame, &self.twist)
         };
         insert(map, &frame, &self.pose, self.max_range);
     }
