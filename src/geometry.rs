@@ -250,6 +250,7 @@ mod tests {
         let (_, angle_mb) = magnitude(&(m.inverse() * b));
         assert!((angle_am - angle_mb).abs() < 1e-12);
     }
+
     #[test]
     fn closed_form_eigen_matches_the_iterative_decomposition() {
         let mut seed = 11u64;
@@ -294,6 +295,7 @@ mod tests {
         }
         assert!(planar > 500 && planar < 1500, "{planar} planar");
     }
+
     #[test]
     fn twist_motion_matches_the_exponential() {
         let p = Point3::new(12.0, -7.0, 1.5);

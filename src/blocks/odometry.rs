@@ -61,7 +61,8 @@ impl Block for OdometryBlock {
                 // The first keyframe's map, then every `publish_map_every`-th.
                 if keyframes % self.publish_map_every == 0 {
                     if let Some(map) = odometry.local_map() {
-                        let cloud = PointCloud::new(map.points().collect()).with_stamp(scan.stamp);
+                        let cloud =
+                            PointCloud::new(map.points().copied().collect()).with_stamp(scan.stamp);
                         let mut out = (*scan).clone();
                         out.cloud = Arc::new(cloud);
                         out.pose = Some(Isometry3::identity());

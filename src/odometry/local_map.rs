@@ -539,7 +539,7 @@ impl LocalMap {
         q: &Point3<f64>,
         max_distance: f64,
     ) -> Option<Neighbour> {
-        let point = absolute(&p, anchor);
+        let point = anchor + Vector3::new(p[0] as f64, p[1] as f64, p[2] as f64);
         let distance2 = (point - q).norm_squared();
         (distance2 <= max_distance * max_distance).then(|| Neighbour {
             point,
@@ -549,8 +549,8 @@ impl LocalMap {
     }
 
     /// Every map point (for viewers and tests).
-    pub fn points(&self) -> impl Iterator<Item = Point3<f64>> + '_ {
-        self.cells.values().flat_map(|c| c.points.iter().copied())
+    pub fn points(&self) -> impl Iterator<Item = &Point3<f64>> {
+        self.cells.values().flat_map(|c| c.points.iter())
     }
 }
 
@@ -663,11 +663,6 @@ fn key_of(v: u128) -> [i32; 3] {
     [c(96), c(64), c(32)]
 }
 
-/// `anchor + p` for `p` in the trees' coordinates.
-fn absolute(p: &[f32; 3], anchor: &Point3<f64>) -> Point3<f64> {
-    anchor + Vector3::new(p[0] as f64, p[1] as f64, p[2] as f64)
-}
-
 /// `p − anchor` in `f32`, the tree's coordinates.
 fn relative(p: &Point3<f64>, anchor: &Point3<f64>) -> [f32; 3] {
     let d = p - anchor;
@@ -731,7 +726,7 @@ mod tests {
             if map.full.base.entries.len() != before {
                 rebuilds += 1;
             }
-            let all: Vec<Point3<f64>> = map.points().collect();
+            let all: Vec<Point3<f64>> = map.points().copied().collect();
             let firsts: Vec<Point3<f64>> = map.cells.values().map(|c| c.points[0]).collect();
             assert_eq!(firsts.len(), map.voxels());
             assert_eq!(
