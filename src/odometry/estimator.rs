@@ -113,6 +113,9 @@ pub struct Odometry {
     bootstrap: Option<(PointCloud, Isometry3<f64>)>,
     /// Fit scores (RMS over inlier ratio) of the last coarse registrations.
     coarse_scores: Vec<f64>,
+    /// Residual RMS of the last registrations (bad ones included, so that a lasting change
+    /// of scene moves the median along).
+    recent_rms: Vec<f64>,
     /// Filters applied, in the sensor frame, to a keyframe's points before they enter the
     /// local map.
     map_filters: FilterChain,
@@ -141,6 +144,7 @@ impl Odometry {
             twist_known: false,
             bootstrap: None,
             coarse_scores: Vec::new(),
+            recent_rms: Vec::new(),
             map_filters: FilterChain::default(),
             fixed_map: None,
             mapping: true,
@@ -297,6 +301,9 @@ impl Odometry {
             ));
             return Ok(self.finish(result, start));
         }
+        let typical_rms = (self.recent_rms.len() >= MIN_RMS_HISTORY)
+            .then(|| median(&self.recent_rms))
+            .flatten();
         let threshold = self.threshold.as_mut().expect("set with resolved");
         let map = self.map.as_mut().expect("set with resolved");
         let t1 = Instant::now();
@@ -417,6 +424,8 @@ impl Odometry {
                     coarse = continued;
                 }
             }
+            // Standing still, when the coarse stage tried it (and whether it won).
+            let (mut from_still, mut still_unused) = (false, None);
             let (_, turned) = magnitude(&(last.pose.inverse() * predicted));
             if !gap && score(&coarse) > usual && turned.to_degrees() > 2.0 {
                 // A worse fit than usual after a predicted turn: the turn may have reversed
@@ -425,20 +434,28 @@ impl Odometry {
                 let still = coarse_from(last.pose, map);
                 if score(&still) < 0.5 * score(&coarse) {
                     coarse = still;
+                    from_still = true;
+                } else {
+                    still_unused = Some(still);
                 }
             }
-            self.coarse_scores.push(score(&coarse));
-            if self.coarse_scores.len() > 50 {
-                self.coarse_scores.remove(0);
-            }
-            let start_twist = twist_of(&coarse.pose);
-            let mut reg: Registration = match self.params.velocity {
+            push_bounded(&mut self.coarse_scores, score(&coarse));
+            // Fine stage, on the whole source: the pose, and the twist as the mode says.
+            let prior = MotionPrior {
+                previous_pose: last.pose,
+                previous_twist: self.twist_known.then_some(last.twist),
+                dt,
+                linear_acceleration: self.params.linear_acceleration,
+                angular_acceleration: self.params.angular_acceleration,
+            };
+            let velocity = self.params.velocity;
+            let fine = |map: &LocalMap, pose: Isometry3<f64>| match velocity {
                 VelocityMode::Off => {
                     let r = register(
                         source.points(),
                         None,
                         map,
-                        coarse.pose,
+                        pose,
                         Twist::zeros(),
                         None,
                         &settings,
@@ -450,7 +467,7 @@ impl Odometry {
                 }
                 VelocityMode::Alternate => {
                     // MOLA: de-skew with the twist, register, re-estimate the twist, repeat.
-                    let (mut pose, mut twist) = (coarse.pose, start_twist);
+                    let (mut pose, mut twist) = (pose, twist_of(&pose));
                     let mut rounds = Vec::new();
                     for _ in 0..2 {
                         let deskewed = deskew(&source, &twist);
@@ -466,54 +483,56 @@ impl Odometry {
                         ..last_round
                     }
                 }
-                VelocityMode::Joint => {
-                    let prior = MotionPrior {
-                        previous_pose: last.pose,
-                        previous_twist: self.twist_known.then_some(last.twist),
-                        dt,
-                        linear_acceleration: self.params.linear_acceleration,
-                        angular_acceleration: self.params.angular_acceleration,
-                    };
-                    let joint = RegistrationSettings {
+                VelocityMode::Joint => register(
+                    source.points(),
+                    source.time(),
+                    map,
+                    pose,
+                    twist_of(&pose),
+                    (!gap).then_some(&prior),
+                    &RegistrationSettings {
                         estimate_twist: true,
                         ..settings
-                    };
-                    let run = |map: &LocalMap, pose: Isometry3<f64>, twist: Twist| {
-                        register(
-                            source.points(),
-                            source.time(),
-                            map,
-                            pose,
-                            twist,
-                            (!gap).then_some(&prior),
-                            &joint,
-                        )
-                    };
-                    let r = run(map, coarse.pose, start_twist);
-                    if let Some((first_frame, first_pose)) = self.bootstrap.take() {
-                        // The map holds the first scan with its skew (its twist was unknown).
-                        // Once this scan is registered, the pose change tells that twist:
-                        // rebuild the map de-skewed with it and register again. (Taking the
-                        // twist from the coarse stage instead lets one wrong coarse result
-                        // distort the map, and every twist after it, for good.)
-                        let first_twist = twist_of(&r.pose);
-                        map.clear();
-                        insert(
-                            map,
-                            &deskew(&first_frame, &first_twist),
-                            &first_pose,
-                            rp.max_range,
-                        );
-                        let again = run(map, r.pose, first_twist);
-                        Registration {
-                            iterations: r.iterations + again.iterations,
-                            ..again
-                        }
-                    } else {
-                        r
-                    }
-                }
+                    },
+                ),
             };
+            let mut reg = fine(map, coarse.pose);
+            if let Some((first_frame, first_pose)) = self.bootstrap.take() {
+                // The map holds the first scan with its skew (its twist was unknown). Once
+                // this scan is registered, the pose change tells that twist: rebuild the map
+                // de-skewed with it and register again. (Taking the twist from the coarse
+                // stage instead lets one wrong coarse result distort the map, and every
+                // twist after it, for good.)
+                map.clear();
+                insert(
+                    map,
+                    &deskew(&first_frame, &twist_of(&reg.pose)),
+                    &first_pose,
+                    rp.max_range,
+                );
+                let again = fine(map, reg.pose);
+                reg = Registration {
+                    iterations: reg.iterations + again.iterations,
+                    ..again
+                };
+            }
+            if !gap
+                && !from_still
+                && typical_rms.is_some_and(|m| reg.rms > self.params.max_rms_ratio * m)
+            {
+                // The fit is far worse than usual: the prediction may have led the stages into
+                // a wrong alignment (a hand-held turn that reversed). Standing still gets a
+                // second chance through the fine stage; the better fit is kept.
+                let still = still_unused.unwrap_or_else(|| coarse_from(last.pose, map));
+                let again = fine(map, still.pose);
+                if again.rms < reg.rms {
+                    reg = Registration {
+                        iterations: reg.iterations + coarse.iterations + again.iterations,
+                        ..again
+                    };
+                    coarse = still;
+                }
+            }
             reg.iterations += coarse.iterations;
             result.iterations = reg.iterations;
             result.correspondences = reg.correspondences;
@@ -528,19 +547,34 @@ impl Odometry {
         self.twist_known = !first && !gap;
         result.pose = pose;
         result.twist = twist;
-        let good = first || result.inlier_ratio >= self.params.min_inlier_ratio;
+        if !first {
+            push_bounded(&mut self.recent_rms, result.rms);
+        }
+        result.note = if first {
+            None
+        } else if result.inlier_ratio < self.params.min_inlier_ratio {
+            Some(format!(
+                "only {:.0}% of points matched the map (threshold {:.2} m): not inserted",
+                100.0 * result.inlier_ratio,
+                result.threshold
+            ))
+        } else {
+            typical_rms
+                .filter(|&m| result.rms > self.params.max_rms_ratio * m)
+                .map(|m| {
+                    format!(
+                        "residual RMS {:.3} m, {:.1} times the recent median: not inserted",
+                        result.rms,
+                        result.rms / m
+                    )
+                })
+        };
+        let good = result.note.is_none();
         result.status = if good {
             ScanStatus::Ok
         } else {
             ScanStatus::Bad
         };
-        if !good {
-            result.note = Some(format!(
-                "only {:.0}% of points matched the map (threshold {:.2} m): not inserted",
-                100.0 * result.inlier_ratio,
-                result.threshold
-            ));
-        }
         // Keyframe policy: distance (widening with speed) or angle since the last one.
         let speed = twist.fixed_rows::<3>(0).norm();
         let kf_distance = self
@@ -625,6 +659,20 @@ fn preprocess(
 /// of the points that matched (fewer matches, worse fit).
 fn fit_score(r: &Registration, points: usize) -> f64 {
     r.rms / (r.correspondences.max(1) as f64 / points.max(1) as f64)
+}
+
+/// How many recent registrations the fit statistics (coarse scores, residual RMS) keep.
+const HISTORY: usize = 50;
+
+/// Fewest registrations before the residual RMS is judged against their median.
+const MIN_RMS_HISTORY: usize = 5;
+
+/// Appends `value`, dropping the oldest beyond [`HISTORY`].
+fn push_bounded(history: &mut Vec<f64>, value: f64) {
+    history.push(value);
+    if history.len() > HISTORY {
+        history.remove(0);
+    }
 }
 
 /// Fewest points the coarse stage's first subset may have (see
