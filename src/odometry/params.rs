@@ -139,7 +139,7 @@ pub struct OdometryParams {
     /// as poor, reported bad and not inserted in the map: in a small scene every point finds
     /// some correspondence within the threshold, so the inlier ratio alone passes a
     /// registration that settled in a wrong alignment. Good registrations reach 2.8× on
-    /// riverside02, 3.4× on the synthetic `aggressive` 16-ring run (seed 3) and 3.9× on balm;
+    /// riverside02, 3.4× on the synthetic `aggressive` 16-ring run (seed 3) and 3.8× on balm;
     /// balm's scan 70 put in place of scan 20 reaches 11.8×, and a hand-held turn that
     /// reversed (balm with `max_range` 20 m, scan 42) settled 14° off at 6.9×.
     pub max_rms_ratio: f64,
