@@ -336,9 +336,9 @@ fn a_corrupt_scan_stops_the_run_naming_it_and_keeps_the_trajectory_so_far() {
     assert!(summary.contains("000004.ply"));
 }
 
-/// Runs the default odometry (with `params`) over the first `n` scans of balm-realworld, scan
-/// `i` read from `file(i)`, and returns each scan's result with its error against the
-/// reference, relative to the previous scan (metres, degrees).
+/// Runs the odometry with `params` over the first `n` scans of balm-realworld, scan `i` read
+/// from `file(i)`, and returns each scan's result with its error against the reference
+/// relative to the previous scan that was not bad (metres, degrees).
 fn balm_steps(
     root: &std::path::Path,
     params: OdometryParams,
@@ -359,7 +359,9 @@ fn balm_steps(
                 let e = truth.inverse() * (pose.inverse() * r.pose);
                 (e.translation.vector.norm(), e.rotation.angle().to_degrees())
             });
-            previous = Some((i, r.pose));
+            if r.status != ScanStatus::Bad {
+                previous = Some((i, r.pose));
+            }
             (r, dt, dr)
         })
         .collect()
@@ -387,16 +389,8 @@ fn a_scan_from_elsewhere_is_reported_bad_and_kept_out_of_the_map() {
         "{:?}",
         bad.note
     );
-    // The map kept out of it, the next scans register as before: scan 21 against scan 19
-    // (the bad pose in between does not count), the rest step by step.
-    let (r21, _, _) = &steps[21];
-    let (r19, _, _) = &steps[19];
-    let rec = Recording::open(&root, None).unwrap();
-    let reference = rec.reference().unwrap();
-    let truth = reference.poses[19].inverse() * reference.poses[21];
-    let e = truth.inverse() * (r19.pose.inverse() * r21.pose);
-    assert!(e.translation.vector.norm() < 0.03, "{e}");
-    for (i, (r, dt, dr)) in steps.iter().enumerate().skip(22) {
+    // The map kept out of it, the next scans register as before (scan 21 measured from 19).
+    for (i, (r, dt, dr)) in steps.iter().enumerate().skip(21) {
         assert_eq!(r.status, ScanStatus::Ok, "scan {i}: {:?}", r.note);
         assert!(*dt < 0.03 && *dr < 0.3, "scan {i}: {dt} m, {dr}°");
     }
