@@ -470,9 +470,16 @@ impl Odometry {
                     let (mut pose, mut twist) = (pose, twist_of(&pose));
                     let mut rounds = Vec::new();
                     for _ in 0..2 {
-                        let deskewed = deskew(&source, &twist);
-                        let r =
-                            register(deskewed.points(), None, map, pose, twist, None, &settings);
+                        let straightened = deskew(&source, &twist);
+                        let r = register(
+                            straightened.points(),
+                            None,
+                            map,
+                            pose,
+                            twist,
+                            None,
+                            &settings,
+                        );
                         pose = r.pose;
                         twist = twist_of(&pose);
                         rounds.push(Registration { twist, ..r });
@@ -506,7 +513,7 @@ impl Odometry {
                 map.clear();
                 insert(
                     map,
-                    &deskew(&first_frame, &twist_of(&reg.pose)),
+                    &deskewed(first_frame, &twist_of(&reg.pose)),
                     &first_pose,
                     rp.max_range,
                 );
