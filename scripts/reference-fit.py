@@ -19,6 +19,13 @@ only; the peers venv of ../shared/bench/setup-peers.sh has both):
       from the reference's relative pose, and prints where the chain ends against the
       reference's pose of LAST: an estimate of the reference's own drift over the stretch
       (plus the chain's random error, about 1 cm a link on balm-realworld).
+  reference-fit.py anchor DATASET REFERENCE ESTIMATE [ESTIMATE ...] [--anchor K] [--min-fit F]
+      Registers every scan directly into scan K (default 0): no chain, so nothing accumulates.
+      The ICP starts from the reference's relative pose and again from each estimate's (each
+      estimate placed on the reference at K); where the starts end more than 5 cm apart, or
+      fewer than F (default 0.3) of the scan's points land within 0.3 m of scan K, the scan
+      is left out. Prints how far the reference and each estimate are from the direct
+      registrations, per scan and as RMS over the scans kept.
 
 DATASET holds velodyne/*.bin (KITTI float32 x y z i) or scans/*.pcd (binary PCD with float x y z
 fields). REFERENCE and ESTIMATE are KITTI 3x4 pose files, one line per scan.
@@ -202,6 +209,45 @@ def chain(args):
           f"(world frame; {moved:.3f} m, {turned:.3f} deg)")
 
 
+def anchor(args):
+    files = scan_files(args.dataset)
+    reference = load_poses(args.reference)
+    estimates = [load_poses(path) for path in args.estimates]
+    n = min([len(files), len(reference)] + [len(e) for e in estimates])
+    k = args.anchor
+    if not 0 <= k < n:
+        sys.exit(f"--anchor {k}: the trajectories have {n} scans")
+    estimates = [reference[k] @ np.linalg.inv(e[k]) @ e[:n] for e in estimates]
+    target = downsample(read_scan(files[k]), 0.1)
+    tree = cKDTree(target)
+    thresholds = (1.0, 0.5, 0.3, 0.2, 0.1)
+    names = ["reference"] + [os.path.basename(path) for path in args.estimates]
+    print("scan  fit   starts_apart_m  " + "  ".join(f"{name}_off_m" for name in names))
+    kept = []
+    for j in range(n):
+        source = downsample(read_scan(files[j]), 0.2)
+        starts = [between(reference, k, j)] + [between(e, k, j) for e in estimates]
+        ends = [icp(target, tree, source, start.copy(), thresholds, 0.05) for start in starts]
+        if any(end is None for end in ends):
+            print(f"{j:4d}  no overlap")
+            continue
+        direct = reference[k] @ ends[0]
+        apart = max(difference(ends[0], end)[0] for end in ends[1:]) if len(ends) > 1 else 0.0
+        score = fit(tree, source, ends[0])
+        offsets = [np.linalg.norm(t[j, :3, 3] - direct[:3, 3]) for t in [reference] + estimates]
+        use = score >= args.min_fit and apart <= 0.05
+        if use:
+            kept.append(offsets)
+        print(f"{j:4d}  {score:4.2f}  {apart:14.3f}  "
+              + "  ".join(f"{o:{len(name) + 6}.3f}" for o, name in zip(offsets, names))
+              + ("" if use else "  (left out)"))
+    if not kept:
+        sys.exit(f"no scan registers onto scan {k} well enough (--min-fit {args.min_fit})")
+    rms = np.sqrt(np.mean(np.square(kept), axis=0))
+    print(f"{len(kept)} of {n} scans registered directly onto scan {k}; RMS distance from those "
+          "registrations: " + ", ".join(f"{name} {r:.4f} m" for name, r in zip(names, rms)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -215,8 +261,15 @@ def main():
     c.add_argument("reference")
     for name in ("first", "last", "step"):
         c.add_argument(name, type=int)
+    a = sub.add_parser("anchor")
+    a.add_argument("dataset")
+    a.add_argument("reference")
+    a.add_argument("estimates", nargs="+")
+    a.add_argument("--anchor", type=int, default=0, help="the scan all others register into")
+    a.add_argument("--min-fit", type=float, default=0.3,
+                   help="least fraction of a scan's points within 0.3 m of the anchor's")
     args = parser.parse_args()
-    steps(args) if args.command == "steps" else chain(args)
+    {"steps": steps, "chain": chain, "anchor": anchor}[args.command](args)
 
 
 if __name__ == "__main__":
