@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The odometry's figures against KISS-ICP on one machine, runs alternated so both see the
 # same load: wall and CPU time, peak RSS (medians over ROUNDS), the wall-time ratio, per-scan
-# p95, and ATE / RPE per scan from ../shared/bench/score.sh. Then riverside02's peak RSS and
-# drift over its first 160 and 167 scans (the reference breaks at 167): score.sh measures drift
-# over 10-80 m segments for a path under 900 m (160 scans, 895 m) and over 100-800 m above
-# (167 scans, 943 m); and scripts/reference-fit.py's check of those 167 reference poses
-# against the scans (steps whose reference pose the scans do not hold, and the drift over
-# segments spanning none of them).
+# p95, ATE / RPE per scan from ../shared/bench/score.sh, and how far both trajectories are
+# from balm's scans registered directly onto scan 0 (reference-fit.py anchor, about 4
+# minutes; balm's reference drifts). Then riverside02's peak RSS and drift over its first
+# 160 and 167 scans (the reference breaks at 167): score.sh measures drift over 10-80 m
+# segments for a path under 900 m (160 scans, 895 m) and over 100-800 m above (167 scans,
+# 943 m); and scripts/reference-fit.py's check of those 167 reference poses against the scans
+# (steps whose reference pose the scans do not hold, and the drift over segments spanning
+# none of them).
 #   scripts/bench-vs-kiss.sh [ROUNDS]          (default 7; needs ../shared/bench/setup-peers.sh)
 set -euo pipefail
 ROUNDS=${1:-7}
@@ -29,6 +31,12 @@ done
 score() { "$SHARED/bench/score.sh" "$1" "$2" | tail -1; }
 echo "balm ours: $(score "$BALM/poses.txt" "$tmp/ours/trajectory_kitti.txt")"
 echo "balm kiss: $(score "$BALM/poses.txt" "$tmp/kiss.txt")"
+VENV=${PEERS_VENV:-$HOME/.cache/lidar-peers-venv}
+PY=python3; [ -x "$VENV/bin/python" ] && PY="$VENV/bin/python"
+# balm's reference drifts: each trajectory against every scan registered straight onto scan 0.
+cp "$tmp/ours/trajectory_kitti.txt" "$tmp/lidarflow.txt"
+"$PY" "$ROOT/scripts/reference-fit.py" anchor "$BALM" "$BALM/poses.txt" "$tmp/lidarflow.txt" \
+  "$tmp/kiss.txt" | tail -1
 python3 - "$tmp/times" "$tmp/ours/summary.json" <<'PY'
 import json, statistics as st, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.startswith(("ours", "kiss"))]
@@ -52,7 +60,5 @@ for n in 160 167; do
   head -"$n" "$tmp/river/trajectory_kitti.txt" > "$tmp/est"
   echo "riverside02 first $n scans: $(score "$tmp/ref" "$tmp/est")"
 done
-VENV=${PEERS_VENV:-$HOME/.cache/lidar-peers-venv}
-PY=python3; [ -x "$VENV/bin/python" ] && PY="$VENV/bin/python"
 "$PY" "$ROOT/scripts/reference-fit.py" steps "$RIVER" "$RIVER/optimized_poses.txt" \
   "$tmp/river/trajectory_kitti.txt" --scans 167 | tail -3
