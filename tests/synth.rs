@@ -67,18 +67,32 @@ fn same_seed_gives_identical_files() {
     );
 }
 
+/// How a scan's points are moved to the world.
+#[derive(Clone, Copy, PartialEq)]
+enum Placement {
+    /// By the reference pose at each point's own time.
+    PerPointTime,
+    /// By the scan's single reference pose.
+    SinglePose,
+    /// The scan as an upstream motion compensation hands it on, by its single pose.
+    Compensated,
+}
+
 /// Median distance from the points of scan `b` to the surface of scan `a` (a plane fitted
-/// to the 8 nearest points of `a`), both moved to the world either by the reference pose at
-/// each point's own time or by the scan's single pose.
-fn median_alignment(seq: &Sequence, a: usize, b: usize, per_point_time: bool) -> f64 {
+/// to the 8 nearest points of `a`), both moved to the world as `placement` says.
+fn median_alignment(seq: &Sequence, a: usize, b: usize, placement: Placement) -> f64 {
     let world = |i: usize| -> Vec<[f64; 3]> {
-        let c = seq.scan(i);
+        let c = if placement == Placement::Compensated {
+            seq.compensated_scan(i)
+        } else {
+            seq.scan(i)
+        };
         let single = seq.reference_pose(i);
         c.points()
             .iter()
             .zip(c.time().unwrap())
             .map(|(p, &t)| {
-                let pose: Isometry3<f64> = if per_point_time {
+                let pose: Isometry3<f64> = if placement == Placement::PerPointTime {
                     seq.pose_at(c.stamp + t as f64)
                 } else {
                     single
@@ -125,16 +139,22 @@ fn median_alignment(seq: &Sequence, a: usize, b: usize, per_point_time: bool) ->
 }
 
 #[test]
-fn per_point_poses_line_scans_up_and_a_single_pose_does_not() {
+fn per_point_poses_or_compensated_scans_line_up_and_a_single_pose_does_not() {
     for profile in ["car", "aggressive", "fast"] {
         let seq = Sequence::new(params(profile, 12, 32)).unwrap();
-        let exact = median_alignment(&seq, 10, 11, true);
-        let single = median_alignment(&seq, 10, 11, false);
-        eprintln!("{profile}: median point-to-surface distance {exact:.4} m per-point, {single:.4} m single pose");
+        let exact = median_alignment(&seq, 10, 11, Placement::PerPointTime);
+        let single = median_alignment(&seq, 10, 11, Placement::SinglePose);
+        let compensated = median_alignment(&seq, 10, 11, Placement::Compensated);
+        eprintln!("{profile}: median point-to-surface distance {exact:.4} m per-point, {single:.4} m single pose, {compensated:.4} m compensated");
         assert!(exact < 0.05, "{profile}: per-point poses leave {exact} m");
+        // `--compensated` scans need only their single pose: the motion is taken out.
+        assert!(
+            compensated < 0.05,
+            "{profile}: compensated scans leave {compensated} m"
+        );
         if profile == "aggressive" {
             assert!(
-                single > 2.0 * exact,
+                single > 2.0 * exact && single > 2.0 * compensated,
                 "aggressive: single pose {single} m should be visibly worse than {exact} m"
             );
         }

@@ -26,6 +26,10 @@ pub(crate) struct SynthArgs {
     /// Rings of the simulated sensor.
     #[arg(long, default_value_t = 64, value_parser = parse_rings)]
     rings: usize,
+    /// Write the scans motion-compensated already, per-point times kept, as a LiDAR-inertial
+    /// odometry or a de-skew node passes them on (de-skewing them again distorts them).
+    #[arg(long)]
+    compensated: bool,
 }
 
 pub(crate) fn run(args: SynthArgs) -> Result<i32> {
@@ -37,10 +41,15 @@ pub(crate) fn run(args: SynthArgs) -> Result<i32> {
         rings: args.rings,
     };
     let start = Instant::now();
-    let report = synth::write(&args.out, &params)?;
+    let report = synth::write_scans(&args.out, &params, args.compensated)?;
     println!(
-        "wrote {} scans ({} points, {:.1} m path, profile {}, {} rings) to {} in {:.1} s",
+        "wrote {}{} scans ({} points, {:.1} m path, profile {}, {} rings) to {} in {:.1} s",
         report.frames,
+        if args.compensated {
+            " motion-compensated"
+        } else {
+            ""
+        },
         report.points,
         report.path_length,
         params.profile,

@@ -3,7 +3,9 @@
 //!
 //! - `scans/NNNNNN.ply`: x y z intensity t ring, in the sensor frame at each point's own
 //!   time; `t` is seconds relative to the scan's reference time, from -0.05 to +0.05 (the
-//!   reference time is the middle of the sweep);
+//!   reference time is the middle of the sweep; with `--compensated`, every point is in the
+//!   sensor frame at the reference time instead, `t` kept, as scans come out of an upstream
+//!   motion compensation);
 //! - `times.txt`: each scan's reference time, seconds;
 //! - `poses.txt`: the exact pose of the sensor at each reference time (KITTI 3x4,
 //!   `T_world_sensor`, world = the sensor frame of the first scan);
@@ -133,6 +135,20 @@ impl Sequence {
             .sweep(&self.scene, &self.motion, self.stamp(i), noise_seed)
     }
 
+    /// Scan `i` as an upstream motion compensation (a LiDAR-inertial odometry, a de-skew
+    /// node) would hand it on: each point moved into the sensor frame at the stamp by the
+    /// exact motion, its per-point time kept. De-skewing it again distorts it.
+    pub fn compensated_scan(&self, i: usize) -> PointCloud {
+        let mut cloud = self.scan(i);
+        let stamp = self.stamp(i);
+        let to_stamp = self.pose_at(stamp).inverse();
+        let times = cloud.time().map(<[f32]>::to_vec).unwrap_or_default();
+        for (p, &t) in cloud.points_mut().iter_mut().zip(&times) {
+            *p = to_stamp * (self.pose_at(stamp + t as f64) * *p);
+        }
+        cloud
+    }
+
     /// The sensor model.
     pub fn lidar(&self) -> &LidarModel {
         &self.lidar
@@ -158,13 +174,23 @@ pub struct SynthReport {
 /// Writes a synthetic sequence into `out` (created if needed) as described in the module
 /// documentation. Scans are cast in parallel and written as they come.
 pub fn write(out: &Path, params: &SynthParams) -> Result<SynthReport> {
+    write_scans(out, params, false)
+}
+
+/// [`write`], with each scan motion-compensated already when `compensated` (see
+/// [`Sequence::compensated_scan`]); `synth.json` then says `"compensated": true`.
+pub fn write_scans(out: &Path, params: &SynthParams, compensated: bool) -> Result<SynthReport> {
     let seq = Sequence::new(params.clone())?;
     let scans = out.join("scans");
     std::fs::create_dir_all(&scans).map_err(|e| Error::io(&scans, e))?;
     let points: Vec<Result<usize>> = (0..seq.len())
         .into_par_iter()
         .map(|i| {
-            let cloud = seq.scan(i);
+            let cloud = if compensated {
+                seq.compensated_scan(i)
+            } else {
+                seq.scan(i)
+            };
             ply::write(
                 &scans.join(format!("{i:06}.ply")),
                 &cloud,
@@ -181,7 +207,14 @@ pub fn write(out: &Path, params: &SynthParams) -> Result<SynthReport> {
     let times: String = reference.stamps.iter().map(|t| format!("{t}\n")).collect();
     atomic::write_bytes(&out.join("times.txt"), times.as_bytes())?;
     trajectory::write_kitti(&out.join("poses.txt"), &reference)?;
-    let json = serde_json::to_string_pretty(params).map_err(|e| Error::Invalid(e.to_string()))?;
+    let json = if compensated {
+        let mut json = serde_json::to_value(params).map_err(|e| Error::Invalid(e.to_string()))?;
+        json["compensated"] = true.into();
+        serde_json::to_string_pretty(&json)
+    } else {
+        serde_json::to_string_pretty(params)
+    }
+    .map_err(|e| Error::Invalid(e.to_string()))?;
     atomic::write_bytes(&out.join("synth.json"), json.as_bytes())?;
     Ok(SynthReport {
         frames: seq.len(),
