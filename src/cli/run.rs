@@ -154,6 +154,10 @@ fn summary_line(text: &str, path: &Path) -> String {
             },
         ),
     ];
+    // Said on stderr when they came, said again where the run's figures are read.
+    for w in v["warnings"].as_array().into_iter().flatten() {
+        rows.push(("warning", w.as_str().unwrap_or_default().to_string()));
+    }
     if let Some(a) = v.get("accuracy").filter(|a| !a.is_null()) {
         let g = |k: &str| a[k].as_f64().unwrap_or(f64::NAN);
         rows.push(("ATE (origin aligned)", format!("{:.4} m", g("ate"))));

@@ -5,6 +5,7 @@
 use super::local_map::{Density, LocalMap};
 use super::params::{OdometryParams, ResolvedParams, VelocityMode};
 use super::registration::{register, MotionPrior, Registration, RegistrationSettings};
+use super::sweep_check::SweepCheck;
 use super::threshold::AdaptiveThreshold;
 use crate::cloud::PointCloud;
 use crate::error::{Error, Result};
@@ -58,6 +59,11 @@ pub struct ScanResult {
     pub status: ScanStatus,
     /// Why the scan was skipped or judged bad.
     pub note: Option<String>,
+    /// Something about the recording the user should know, said once (the scan is fine):
+    /// per-point times that do not describe the sweep's motion (see
+    /// [`super::sweep_check`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
     /// Fraction of registration points that found a correspondence.
     pub inlier_ratio: f64,
     /// RMS of the residuals, metres.
@@ -127,6 +133,8 @@ pub struct Odometry {
     origin: Isometry3<f64>,
     /// The last keyframe, until it is inserted in the local map.
     pending: Option<Pending>,
+    /// Whether the twists estimated inside the sweeps follow the motion between scans.
+    sweep_check: SweepCheck,
 }
 
 impl Odometry {
@@ -150,6 +158,7 @@ impl Odometry {
             mapping: true,
             origin: Isometry3::identity(),
             pending: None,
+            sweep_check: SweepCheck::default(),
         }
     }
 
@@ -259,6 +268,7 @@ impl Odometry {
             twist: predicted_twist,
             status: ScanStatus::Skipped,
             note: None,
+            warning: None,
             inlier_ratio: 0.0,
             rms: 0.0,
             iterations: 0,
@@ -539,6 +549,13 @@ impl Odometry {
                     };
                     coarse = still;
                 }
+            }
+            if velocity == VelocityMode::Joint
+                && !gap
+                && self.twist_known
+                && source.time().is_some()
+            {
+                result.warning = self.sweep_check.add(&reg.twist, &twist_of(&reg.pose));
             }
             reg.iterations += coarse.iterations;
             result.iterations = reg.iterations;

@@ -8,6 +8,7 @@ pub mod params;
 pub mod registration;
 pub mod runner;
 pub mod summary;
+pub mod sweep_check;
 pub mod threshold;
 
 pub use estimator::{Odometry, ScanResult, ScanStatus};

@@ -40,6 +40,7 @@ pub fn run_recording(
     let mut odometry = Odometry::new(params.clone());
     let mut trajectory = Trajectory::default();
     let mut scans = Vec::with_capacity(recording.len());
+    let mut summary = SummaryBuilder::default();
     let mut error = None;
     // The next scan is read on a second thread while this one is processed: reading and
     // decoding a scan is serial work that the odometry's parallel parts leave room for.
@@ -63,6 +64,7 @@ pub fn run_recording(
             match step {
                 Ok(r) => {
                     trajectory.push(r.stamp, r.pose);
+                    summary.add(&r);
                     progress(&r);
                     scans.push(r);
                 }
@@ -74,8 +76,6 @@ pub fn run_recording(
             }
         }
     });
-    let mut summary = SummaryBuilder::default();
-    scans.iter().for_each(|r| summary.add(r));
     let summary = summary.finish(
         start.elapsed().as_secs_f64(),
         odometry.resolved(),

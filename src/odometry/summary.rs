@@ -66,6 +66,8 @@ pub struct Summary {
     pub path_length: f64,
     /// Scans skipped or judged bad.
     pub failures: Vec<Failure>,
+    /// What the odometry noticed about the recording, each with the scan it was noticed at.
+    pub warnings: Vec<String>,
     /// Measured sensor range and the values `auto` resolved to.
     pub resolved: Option<serde_json::Value>,
     /// Accuracy against the reference poses, when the recording has them.
@@ -81,11 +83,18 @@ pub struct SummaryBuilder {
     stage_sums: [f64; 3],
     keyframes: usize,
     failures: Vec<Failure>,
+    warnings: Vec<String>,
 }
 
 impl SummaryBuilder {
-    /// Counts one scan's result.
+    /// Counts one scan's result; a warning is also printed to stderr as it comes, so a
+    /// user sees it while the run goes on.
     pub fn add(&mut self, r: &ScanResult) {
+        if let Some(w) = &r.warning {
+            let w = format!("scan {}: {w}", r.index);
+            eprintln!("warning: {w}");
+            self.warnings.push(w);
+        }
         self.totals.push(r.ms.total);
         self.stage_sums[0] += r.ms.preprocess;
         self.stage_sums[1] += r.ms.registration;
@@ -124,6 +133,7 @@ impl SummaryBuilder {
             keyframes: self.keyframes,
             path_length: trajectory.path_length(),
             failures: self.failures,
+            warnings: self.warnings,
             resolved: resolved.map(|r| {
                 serde_json::json!({
                     "sensor_range": r.sensor_range, "max_range": r.max_range, "min_range": r.min_range,
