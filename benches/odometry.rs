@@ -4,7 +4,7 @@
 //! `cargo bench --bench odometry`
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use lidarflow::datasets::synth::{Sequence, SynthParams};
+use lidarflow::recordings::synth::{Sequence, SynthParams};
 use lidarflow::filters::{VoxelDownsample, VoxelMode};
 use lidarflow::geometry::Twist;
 use lidarflow::odometry::local_map::{Density, LocalMap};

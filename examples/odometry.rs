@@ -7,7 +7,7 @@
 //! recording has reference poses, prints ATE and RPE against them.
 
 use clap::Parser;
-use lidarflow::datasets::Recording;
+use lidarflow::recordings::Recording;
 use lidarflow::eval::errors;
 use lidarflow::odometry::runner::run_recording;
 use lidarflow::odometry::{OdometryParams, VelocityMode};

@@ -2,7 +2,7 @@
 //! reusable blocks.
 //!
 //! The rooms of the code (see DESIGN.md): [`cloud`] (the point cloud type), [`geometry`]
-//! (SE(3) on nalgebra), [`io`] (file formats), [`datasets`] (recording layouts and the
+//! (SE(3) on nalgebra), [`io`] (file formats), [`recordings`] (every source of scans and the
 //! synthetic generator), [`filters`], [`odometry`] and [`eval`] (the algorithms, plain
 //! structs and functions) and [`cli`] (the command line).
 
@@ -11,7 +11,7 @@
 pub mod blocks;
 pub mod cli;
 pub mod cloud;
-pub mod datasets;
+pub mod recordings;
 pub mod error;
 pub mod eval;
 pub mod filters;

@@ -1,7 +1,7 @@
 //! Bad input: every rule of the foundation issue gives a clear error naming the file (and
 //! line), and no input bytes make a reader panic.
 
-use lidarflow::datasets::Recording;
+use lidarflow::recordings::Recording;
 use lidarflow::io::{pcd, ply, read_scan, write_scan};
 use lidarflow::PointCloud;
 use nalgebra::Point3;
@@ -144,7 +144,7 @@ fn empty_scans_are_reported_not_a_crash() {
     let rec = Recording::open(dir.path(), None).unwrap();
     assert_eq!(rec.len(), 3);
     assert!(rec.read(1).unwrap().cloud.is_empty());
-    let info = lidarflow::datasets::inspect::inspect(&rec, true, 20);
+    let info = lidarflow::recordings::inspect::inspect(&rec, true, 20);
     assert_eq!(info.empty_scans, vec![1, 2]);
     assert!(info.bad.is_empty());
 }

@@ -2,8 +2,8 @@
 
 mod common;
 
-use lidarflow::datasets::kitti;
-use lidarflow::datasets::Recording;
+use lidarflow::recordings::kitti;
+use lidarflow::recordings::Recording;
 use lidarflow::io::{trajectory, write_scan};
 use lidarflow::PointCloud;
 use nalgebra::Point3;

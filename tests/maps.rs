@@ -5,7 +5,7 @@
 mod common;
 
 use common::ok;
-use lidarflow::datasets::synth::{self, SynthParams};
+use lidarflow::recordings::synth::{self, SynthParams};
 use lidarflow::io::view_map::ViewMap;
 use lidarflow::mapping::sharpness::point_to_plane;
 use std::path::{Path, PathBuf};

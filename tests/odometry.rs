@@ -3,8 +3,8 @@
 
 mod common;
 
-use lidarflow::datasets::synth::{Sequence, SynthParams};
-use lidarflow::datasets::Recording;
+use lidarflow::recordings::synth::{Sequence, SynthParams};
+use lidarflow::recordings::Recording;
 use lidarflow::eval::{errors, Errors};
 use lidarflow::filters::{VoxelDownsample, VoxelMode};
 use lidarflow::geometry::{log, Twist};
@@ -441,7 +441,7 @@ fn mulran_riverside_keyframes_drive_like_a_car_and_drift_less_than_kiss_icp() {
 #[test]
 fn a_corrupt_scan_stops_the_run_naming_it_and_keeps_the_trajectory_so_far() {
     let dir = tempfile::tempdir().unwrap();
-    lidarflow::datasets::synth::write(
+    lidarflow::recordings::synth::write(
         dir.path(),
         &SynthParams {
             profile: "car".into(),

@@ -4,7 +4,7 @@
 
 mod common;
 
-use lidarflow::datasets::synth::{self, SynthParams};
+use lidarflow::recordings::synth::{self, SynthParams};
 use lidarflow::pipeline::{self, Vars};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -121,7 +121,7 @@ fn default_pipeline_matches_the_plain_odometry_on_balm() {
     let out = dir.path().join("pipeline");
     run_file(&file, &vars(&balm, &out)).unwrap();
 
-    let recording = lidarflow::datasets::Recording::open(&balm, None).unwrap();
+    let recording = lidarflow::recordings::Recording::open(&balm, None).unwrap();
     let mut odometry = lidarflow::odometry::Odometry::new(Default::default());
     let mut plain = lidarflow::io::trajectory::Trajectory::default();
     for i in 0..30 {
@@ -298,7 +298,7 @@ fn the_fast_pipeline_stays_ahead_of_kiss_icp_accuracy_on_balm() {
     let out = tempfile::tempdir().unwrap();
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("pipelines/lidar3d-fast.yaml");
     run_file(&file, &vars(&root, out.path())).unwrap();
-    let rec = lidarflow::datasets::Recording::open(&root, None).unwrap();
+    let rec = lidarflow::recordings::Recording::open(&root, None).unwrap();
     let ours = lidarflow::io::trajectory::read(&out.path().join("trajectory_kitti.txt")).unwrap();
     assert_eq!(ours.len(), 100);
     let e = lidarflow::eval::errors(rec.reference().unwrap(), &ours);

@@ -1,7 +1,7 @@
 //! Registration alone, against a map built from exact poses: pose and twist are recovered.
 
 use lidarflow::cloud::PointCloud;
-use lidarflow::datasets::synth::{Sequence, SynthParams};
+use lidarflow::recordings::synth::{Sequence, SynthParams};
 use lidarflow::filters::{VoxelDownsample, VoxelMode};
 use lidarflow::geometry::{exp, log, Twist};
 use lidarflow::odometry::local_map::{Density, LocalMap};

@@ -3,8 +3,8 @@
 mod common;
 
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
-use lidarflow::datasets::synth::{self, Sequence, SynthParams};
-use lidarflow::datasets::Recording;
+use lidarflow::recordings::synth::{self, Sequence, SynthParams};
+use lidarflow::recordings::Recording;
 use nalgebra::{Isometry3, Matrix3, Point3, Vector3};
 
 fn params(profile: &str, frames: usize, rings: usize) -> SynthParams {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use lidarflow::datasets::synth::{self, SynthParams};
+use lidarflow::recordings::synth::{self, SynthParams};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;

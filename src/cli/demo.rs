@@ -2,7 +2,7 @@
 //! prints the accuracy against the exact reference. Needs no download and no file of the
 //! repository: the default pipeline is built in and written beside the results.
 
-use crate::datasets::synth::{self, SynthParams};
+use crate::recordings::synth::{self, SynthParams};
 use crate::error::{Error, Result};
 use crate::io::atomic;
 use crate::pipeline::Vars;

@@ -1,6 +1,7 @@
 //! The command line: clap commands, each a few lines over the library.
 
 mod blocks;
+mod convert;
 mod demo;
 mod eval;
 mod info;
@@ -35,6 +36,8 @@ enum Command {
     Synth(synth::SynthArgs),
     /// Describe a recording: scans, points, fields, time span, reference poses.
     Info(info::InfoArgs),
+    /// Write any readable recording as a folder of scans (000000.bin, ..., times.txt).
+    Convert(convert::ConvertArgs),
 }
 
 /// Runs the command line; returns the process exit code (0 ok, 1 failure, 2 bad usage).
@@ -54,6 +57,7 @@ pub fn main() -> i32 {
         Command::Eval(args) => eval::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Info(args) => info::run(args),
+        Command::Convert(args) => convert::run(args),
     };
     match result {
         Ok(code) => code,

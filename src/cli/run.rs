@@ -50,10 +50,15 @@ pub(crate) fn run(args: RunArgs) -> Result<i32> {
     let vars = Vars::with_env(set);
     // The scans to expect, for the progress bar's ETA.
     let total = args.dataset.as_ref().and_then(|d| {
-        let sequence = vars.get("SEQUENCE").filter(|s| !s.is_empty());
-        crate::datasets::Recording::open(d, sequence.as_deref())
+        let given = |name: &str| vars.get(name).filter(|s| !s.is_empty());
+        let options = crate::recordings::OpenOptions {
+            sequence: given("SEQUENCE"),
+            topic: given("TOPIC"),
+            ..Default::default()
+        };
+        crate::recordings::open(d, &options)
             .ok()
-            .map(|r| r.len())
+            .and_then(|s| s.info().scan_count)
     });
     run_pipeline(
         &args.pipeline,

@@ -1,6 +1,6 @@
 //! `lidarflow synth`.
 
-use crate::datasets::synth::{self, SynthParams};
+use crate::recordings::synth::{self, SynthParams};
 use crate::error::Result;
 use clap::Args;
 use std::path::PathBuf;

@@ -6,7 +6,7 @@
 use super::estimator::{Odometry, ScanResult};
 use super::params::OdometryParams;
 use super::summary::{Summary, SummaryBuilder};
-use crate::datasets::Recording;
+use crate::recordings::Recording;
 use crate::error::{Error, Result};
 use crate::io::atomic;
 use crate::io::trajectory::{self, Trajectory};

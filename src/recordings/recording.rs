@@ -2,6 +2,7 @@
 //! poses. Scans are read one at a time, on demand, so a recording of any length fits in
 //! memory.
 
+use super::source::{ScanSource, SourceInfo, SourceScan};
 use super::{folder, kitti};
 use crate::error::{Error, Result};
 use crate::io::trajectory::Trajectory;
@@ -132,5 +133,78 @@ impl Recording {
     /// Iterates over the scans in order, reading each when asked.
     pub fn iter(&self) -> impl Iterator<Item = Result<LoadedScan>> + '_ {
         (0..self.len()).map(move |i| self.read(i))
+    }
+}
+
+/// A [`Recording`] of scan files as a [`ScanSource`]: scans read one at a time, in order.
+pub struct FileSource {
+    recording: Recording,
+    next: usize,
+    info: SourceInfo,
+}
+
+impl FileSource {
+    /// Streams `recording`, described as `kind` (`folder of scans`, `KITTI odometry`).
+    pub fn new(recording: Recording, kind: &str) -> FileSource {
+        let mut details = Vec::new();
+        if let Some(first) = recording.scans.first() {
+            if let Some(dir) = first.parent() {
+                details.push(("scan files".to_string(), dir.display().to_string()));
+            }
+        }
+        details.push((
+            "stamps".to_string(),
+            match recording.stamp_source {
+                StampSource::TimesFile => "times.txt".to_string(),
+                StampSource::Assumed10Hz => "none (scans assumed 0.1 s apart)".to_string(),
+            },
+        ));
+        let info = SourceInfo {
+            name: recording.name.clone(),
+            kind: kind.to_string(),
+            details,
+            scan_count: Some(recording.len()),
+            reference: recording.reference.clone(),
+        };
+        FileSource {
+            recording,
+            next: 0,
+            info,
+        }
+    }
+
+    /// The recording behind the stream.
+    pub fn recording(&self) -> &Recording {
+        &self.recording
+    }
+}
+
+impl ScanSource for FileSource {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    fn next_scan(&mut self) -> Option<Result<SourceScan>> {
+        if self.next >= self.recording.len() {
+            return None;
+        }
+        let i = self.next;
+        self.next += 1;
+        Some(self.recording.read(i).map(|loaded| {
+            let time_field = loaded.cloud.time().map(|_| "t".to_string());
+            SourceScan {
+                cloud: loaded.cloud,
+                dropped_non_finite: loaded.dropped_non_finite,
+                label: self.recording.scan_path(i).display().to_string(),
+                reference: self.recording.reference().and_then(|r| r.poses.get(i).copied()),
+                time_field,
+                partial: false,
+            }
+        }))
+    }
+
+    fn skip(&mut self, n: usize) -> Result<()> {
+        self.next = (self.next + n).min(self.recording.len());
+        Ok(())
     }
 }
