@@ -39,7 +39,10 @@ pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Box<dyn Sca
         ))),
         other => Err(Error::format(
             path,
-            format!("this is {}, which this build cannot read yet", other.describe()),
+            format!(
+                "this is {}, which this build cannot read yet",
+                other.describe()
+            ),
         )),
     }
 }
