@@ -8,7 +8,9 @@ use std::time::Instant;
 
 #[derive(Debug, Args)]
 pub(crate) struct SynthArgs {
-    /// Output folder (scans/, times.txt, poses.txt, synth.json).
+    /// Output folder (scans/, times.txt, poses.txt, synth.json); or a file ending in `.mcap`:
+    /// a ROS 2 bag of PointCloud2 messages on /points (per-point time `t`), with the
+    /// reference poses in OUT.poses.txt.
     out: PathBuf,
     /// Motion profile.
     #[arg(long, default_value = "car", value_parser = ["car", "aggressive", "fast"])]
@@ -41,7 +43,19 @@ pub(crate) fn run(args: SynthArgs) -> Result<i32> {
         rings: args.rings,
     };
     let start = Instant::now();
-    let report = synth::write_scans(&args.out, &params, args.compensated)?;
+    let to_mcap = args
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("mcap"));
+    let report = match (to_mcap, args.compensated) {
+        (true, false) => synth::bag_writer::write_mcap(&args.out, &params)?,
+        (true, true) => {
+            return Err(crate::Error::Invalid(
+                "--compensated writes a folder of scans; give a folder, not an .mcap file".into(),
+            ))
+        }
+        (false, _) => synth::write_scans(&args.out, &params, args.compensated)?,
+    };
     println!(
         "wrote {}{} scans ({} points, {:.1} m path, profile {}, {} rings) to {} in {:.1} s",
         report.frames,

@@ -11,6 +11,7 @@
 //!   `T_world_sensor`, world = the sensor frame of the first scan);
 //! - `synth.json`: the parameters that made it.
 
+pub mod bag_writer;
 pub mod lidar;
 pub mod motion;
 pub mod scene;
