@@ -308,9 +308,6 @@ pub(crate) mod write {
         pub fn u32(&mut self, v: u32) {
             self.put(v.to_le_bytes().to_vec());
         }
-        pub fn i32(&mut self, v: i32) {
-            self.put(v.to_le_bytes().to_vec());
-        }
         pub fn f32(&mut self, v: f32) {
             self.put(v.to_le_bytes().to_vec());
         }
