@@ -29,6 +29,8 @@ pub struct Db3Bag {
     keys: VecDeque<(i64, i64)>,
     done: bool,
     delivered: u64,
+    unreadable: u64,
+    first_unreadable: String,
 }
 
 /// A `file:` URI for sqlite, with the characters URIs reserve escaped.
@@ -55,6 +57,13 @@ impl Db3Bag {
             Error::format(path, format!("not a readable sqlite3 database: {e}"))
         };
         let db = Connection::open_with_flags(uri_of(path), flags).map_err(sql_err)?;
+        let cut = cut_short_database(path);
+        if cut.is_some() {
+            // sqlite refuses a file shorter than its header says unless told to read what is
+            // there (harmless on a read-only connection: nothing is written).
+            db.execute_batch("PRAGMA writable_schema = ON")
+                .map_err(sql_err)?;
+        }
         let tables: Vec<String> = db
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
             .and_then(|mut s| {
@@ -98,7 +107,7 @@ impl Db3Bag {
                 ))
             })
             .ok();
-        if let Some(w) = cut_short_database(path) {
+        if let Some(w) = cut {
             warnings.push(w);
         }
         let mut topics = Vec::new();
@@ -129,6 +138,8 @@ impl Db3Bag {
             keys: VecDeque::new(),
             done: true,
             delivered: 0,
+            unreadable: 0,
+            first_unreadable: String::new(),
         })
     }
 
@@ -159,7 +170,21 @@ impl Db3Bag {
         Ok(())
     }
 
+    fn report_unreadable(&mut self) {
+        if self.unreadable > 0 {
+            self.warnings.push(format!(
+                "{}: {} messages of the topic are unreadable ({}): the database is damaged or \
+                 cut short; they were skipped",
+                self.path.display(),
+                self.unreadable,
+                self.first_unreadable
+            ));
+            self.unreadable = 0;
+        }
+    }
+
     fn damaged(&mut self, e: rusqlite::Error) {
+        self.report_unreadable();
         self.warnings.push(format!(
             "{}: the database is damaged or cut short ({e}): the topic was read up to there \
              ({} messages)",
@@ -220,6 +245,7 @@ impl BagContainer for Db3Bag {
         self.keys.clear();
         self.done = self.topic_id.is_none();
         self.delivered = 0;
+        self.unreadable = 0;
         Ok(())
     }
 
@@ -227,6 +253,7 @@ impl BagContainer for Db3Bag {
         loop {
             if self.keys.is_empty() {
                 if self.done {
+                    self.report_unreadable();
                     return None;
                 }
                 if let Err(e) = self.next_page() {
@@ -250,8 +277,12 @@ impl BagContainer for Db3Bag {
                 }
                 Ok(None) => continue,
                 Err(e) => {
-                    self.damaged(e);
-                    return None;
+                    // One message's pages may be lost while the next ones are there: skip
+                    // it, count it, say so once at the end.
+                    self.unreadable += 1;
+                    if self.unreadable == 1 {
+                        self.first_unreadable = e.to_string();
+                    }
                 }
             }
         }

@@ -93,6 +93,14 @@ impl McapBag {
                 ));
                 None
             }
+            Err(SummaryError::Mcap(McapError::BadMagic)) => {
+                bag.warnings.push(format!(
+                    "{}: the MCAP file does not end with its closing magic (cut short, or still \
+                     being written): it was read from the start",
+                    path.display()
+                ));
+                None
+            }
             Err(e) => {
                 bag.warnings.push(format!(
                     "{}: the MCAP file's summary is unreadable ({e}): it was read from the \
@@ -257,7 +265,24 @@ fn check_chunk_indexes(summary: &Summary, len: u64) -> std::result::Result<(), S
     Ok(())
 }
 
-fn read_summary(file: &mut File, len: u64) -> std::result::Result<Option<Summary>, String> {
+/// Why the summary could not be read.
+#[derive(Debug)]
+enum SummaryError {
+    Mcap(McapError),
+    Other(String),
+}
+
+impl std::fmt::Display for SummaryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SummaryError::Mcap(e) => write!(f, "{e}"),
+            SummaryError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+fn read_summary(file: &mut File, len: u64) -> std::result::Result<Option<Summary>, SummaryError> {
+    let io = |e: std::io::Error| SummaryError::Other(e.to_string());
     let mut reader = SummaryReader::new_with_options(
         SummaryReaderOptions::default()
             .with_file_size(len)
@@ -267,19 +292,21 @@ fn read_summary(file: &mut File, len: u64) -> std::result::Result<Option<Summary
     while let Some(event) = reader.next_event() {
         idle += 1;
         if idle > MAX_IDLE_EVENTS {
-            return Err("the summary reader makes no progress".into());
+            return Err(SummaryError::Other(
+                "the summary reader makes no progress".into(),
+            ));
         }
-        match event.map_err(|e| e.to_string())? {
+        match event.map_err(SummaryError::Mcap)? {
             SummaryReadEvent::ReadRequest(n) => {
-                let buf = reader.insert(n.min(READ_BLOCK).max(1));
-                let got = file.read(buf).map_err(|e| e.to_string())?;
+                let buf = reader.insert(n.clamp(1, READ_BLOCK));
+                let got = file.read(buf).map_err(io)?;
                 reader.notify_read(got);
                 if got > 0 {
                     idle = 0;
                 }
             }
             SummaryReadEvent::SeekRequest(to) => {
-                let pos = file.seek(to).map_err(|e| e.to_string())?;
+                let pos = file.seek(to).map_err(io)?;
                 reader.notify_seeked(pos);
             }
         }

@@ -81,10 +81,11 @@ pub fn to_cloud(scan: &LaserScan) -> DecodeResult<DecodedScan> {
     let mut intensities = Vec::with_capacity(if with_intensity { n } else { 0 });
     let mut no_return = 0;
     for (i, &range) in scan.ranges.iter().enumerate() {
+        // A NaN limit limits nothing.
         let valid = range.is_finite()
             && range > 0.0
-            && !(range < scan.range_min)
-            && !(range > scan.range_max);
+            && (scan.range_min.is_nan() || range >= scan.range_min)
+            && (scan.range_max.is_nan() || range <= scan.range_max);
         if !valid {
             no_return += 1;
             continue;
