@@ -413,6 +413,103 @@ mod tests {
         }
     }
 
+    /// A container of messages in memory.
+    struct Memory {
+        topics: Vec<TopicInfo>,
+        messages: Vec<BagMessage>,
+        next: usize,
+    }
+
+    impl BagContainer for Memory {
+        fn path(&self) -> &Path {
+            Path::new("memory.bag")
+        }
+        fn kind(&self) -> String {
+            "memory".into()
+        }
+        fn details(&self) -> Vec<(String, String)> {
+            Vec::new()
+        }
+        fn topics(&self) -> &[TopicInfo] {
+            &self.topics
+        }
+        fn select(&mut self, _topic: &str) -> Result<()> {
+            self.next = 0;
+            Ok(())
+        }
+        fn next_message(&mut self) -> Option<Result<BagMessage>> {
+            self.next += 1;
+            self.messages.get(self.next - 1).cloned().map(Ok)
+        }
+        fn take_warnings(&mut self) -> Vec<String> {
+            Vec::new()
+        }
+    }
+
+    /// A CDR PointCloud2 of one point (1, 2, 3) stamped `sec` (0: no stamp).
+    fn cloud_message(sec: u32) -> Vec<u8> {
+        let mut w = messages::write::Writer::new(Encoding::Cdr, false);
+        w.header(sec, 0, "lidar");
+        w.u32(1);
+        w.u32(1);
+        w.u32(3);
+        for (k, name) in ["x", "y", "z"].iter().enumerate() {
+            w.string(name);
+            w.u32(4 * k as u32);
+            w.u8(7);
+            w.u32(1);
+        }
+        w.u8(0);
+        w.u32(12);
+        w.u32(12);
+        let data: Vec<u8> = [1.0f32, 2.0, 3.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        w.bytes(&data);
+        w.u8(1);
+        w.buf
+    }
+
+    #[test]
+    fn messages_that_do_not_decode_are_skipped_counted_and_named() {
+        let bad = cloud_message(9)[..30].to_vec();
+        let container = Memory {
+            topics: vec![topic("/points", "sensor_msgs/msg/PointCloud2", 3)],
+            messages: vec![
+                BagMessage {
+                    time_ns: 1_000_000_000,
+                    data: cloud_message(7),
+                },
+                BagMessage {
+                    time_ns: 2_500_000_000,
+                    data: bad,
+                },
+                BagMessage {
+                    time_ns: 3_000_000_000,
+                    data: cloud_message(0),
+                },
+            ],
+            next: 0,
+        };
+        let mut source = BagSource::new(Box::new(container), &OpenOptions::default()).unwrap();
+        assert_eq!(source.info().scan_count, Some(3));
+        let first = source.next_scan().unwrap().unwrap();
+        assert_eq!(first.cloud.stamp, 7.0);
+        assert_eq!(first.label, "/points @ 7.000000");
+        // The broken message is skipped; the next one, without a stamp, takes the bag's time.
+        let second = source.next_scan().unwrap().unwrap();
+        assert_eq!(second.cloud.stamp, 3.0);
+        assert!(source.next_scan().is_none());
+        assert_eq!(source.skipped(), 1);
+        let w = source.take_warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("/points") && w[0].contains("2.500000"),
+            "{w:?}"
+        );
+    }
+
     #[test]
     fn the_only_cloud_topic_is_taken_and_every_error_lists_the_topics() {
         let p = Path::new("x.bag");

@@ -535,6 +535,33 @@ mod tests {
     }
 
     #[test]
+    fn reflectivity_and_ring_of_any_integer_type() {
+        // x y z float32, reflectivity uint16, ring uint8, big-endian cloud in ROS 1.
+        let fields = [
+            ("x", 0, 7),
+            ("y", 4, 7),
+            ("z", 8, 7),
+            ("reflectivity", 12, 4),
+            ("ring", 14, 2),
+        ];
+        let mut data = Vec::new();
+        for (k, reflectivity, ring) in [(1.5f32, 300u16, 7u8), (2.5, 65535, 127)] {
+            data.extend(f32b(k, true));
+            data.extend(f32b(0.0, true));
+            data.extend(f32b(-k, true));
+            data.extend(reflectivity.to_be_bytes());
+            data.push(ring);
+            data.push(0);
+        }
+        let msg = message(Encoding::Ros1, false, &fields, true, 16, 1, 2, 32, &data);
+        let c = decode(&msg, Encoding::Ros1).unwrap().cloud;
+        assert_eq!(c.points()[1], Point3::new(2.5, 0.0, -2.5));
+        assert_eq!(c.intensity().unwrap(), &[300.0, 65535.0]);
+        assert_eq!(c.ring().unwrap(), &[7, 127]);
+        assert!(c.time().is_none());
+    }
+
+    #[test]
     fn non_finite_points_are_dropped_and_counted() {
         let pts = [
             (f32::NAN, 0.0, 0.0, 1.0, 0, 0),

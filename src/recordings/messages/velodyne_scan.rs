@@ -72,7 +72,7 @@ mod tests {
             assert!(s.packets[1].data.iter().all(|&b| b == 2));
             assert_eq!(s.packets[0].data.len(), PACKET_SIZE);
             let cut = &w.buf[..w.buf.len() - 1];
-            assert!(decode(cut, enc).unwrap_err().0.contains("packets"));
+            assert!(decode(cut, enc).unwrap_err().0.contains("packet"));
         }
     }
 }
