@@ -77,14 +77,20 @@ fn main() {
             .collect();
         times.sort_by(f64::total_cmp);
         let t = times[2];
-        let mb = size_of(&path) as f64 / 1e6;
+        // MB/s of the file only where the topic is most of it (a LaserScan topic reads one
+        // small chunk of this bag).
+        let mb = if topic.is_none() {
+            format!("{:.1}", size_of(&path) as f64 / 1e6 / t)
+        } else {
+            "-".to_string()
+        };
         println!(
-            "{:<24} {:>6} {:>10} {:>10.1} {:>10.1}",
+            "{:<24} {:>6} {:>10} {:>10.1} {:>10}",
             name,
             scans,
             points,
             scans as f64 / t,
-            mb / t
+            mb
         );
     }
 }
