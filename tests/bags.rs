@@ -293,6 +293,34 @@ fn flipped_bytes_never_panic() {
     }
 }
 
+#[test]
+fn damaged_metadata_never_panics() {
+    let Some(paths) = luminar_paths() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let meta = std::fs::read(paths[1].join("metadata.yaml")).unwrap();
+    std::fs::copy(
+        paths[1].join("ros2-luminar-db3.db3"),
+        dir.path().join("ros2-luminar-db3.db3"),
+    )
+    .unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+    for round in 0..60 {
+        let mut damaged = meta.clone();
+        if round % 3 == 0 {
+            damaged.truncate(rng.random_range(0..meta.len()));
+        } else {
+            for _ in 0..3 {
+                let i = rng.random_range(0..damaged.len());
+                damaged[i] ^= 1 << rng.random_range(0..8);
+            }
+        }
+        std::fs::write(dir.path().join("metadata.yaml"), &damaged).unwrap();
+        if let Err(e) = survive(dir.path()) {
+            assert!(e.contains(&*dir.path().to_string_lossy()), "{e}");
+        }
+    }
+}
+
 /// Copies a ROS 2 bag folder, its files compressed with zstd by `mode` (`file` or `message`).
 fn compressed_copy(src: &Path, dst: &Path, mode: &str) {
     std::fs::create_dir_all(dst).unwrap();

@@ -200,8 +200,8 @@ impl BagSource {
                 &path,
                 format!(
                     "topic '{}' carries velodyne_msgs/VelodyneScan (raw Velodyne packets), and \
-                     this build does not decode Velodyne packets yet; record the driver's \
-                     sensor_msgs/PointCloud2 topic instead, or name it with --topic",
+                     this build does not decode Velodyne packets yet; give a bag with the \
+                     driver's sensor_msgs/PointCloud2 topic, or the sensor's .pcap capture",
                     topic.name
                 ),
             ));
