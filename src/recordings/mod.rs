@@ -5,12 +5,18 @@
 //! [`packets`], so a packet from a bag and a packet from a capture go through the same
 //! decoder.
 
+pub mod bag;
 pub mod convert;
+pub mod db3_bag;
 pub mod folder;
 pub mod inspect;
 pub mod kitti;
+pub mod mcap_bag;
+pub mod messages;
 pub mod pcap;
 pub mod recording;
+pub mod ros1_bag;
+pub mod ros2_bag;
 pub mod sniff;
 pub mod source;
 pub mod synth;
@@ -37,6 +43,9 @@ pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Box<dyn Sca
             folder::open(path)?,
             "folder of scans",
         ))),
+        Kind::Ros1Bag | Kind::Ros2Folder | Kind::Mcap | Kind::Db3 => {
+            Ok(Box::new(bag::open(path, kind, options)?))
+        }
         other => Err(Error::format(
             path,
             format!(
