@@ -9,6 +9,8 @@ pub mod convert;
 pub mod folder;
 pub mod inspect;
 pub mod kitti;
+pub mod ouster_capture;
+pub mod packets;
 pub mod pcap;
 pub mod recording;
 pub mod sniff;
@@ -37,6 +39,7 @@ pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Box<dyn Sca
             folder::open(path)?,
             "folder of scans",
         ))),
+        Kind::Pcap => ouster_capture::open(path, options),
         other => Err(Error::format(
             path,
             format!(
