@@ -94,7 +94,10 @@ fn check_against_sdk(f: &Fixture) -> (f64, f64) {
         assert_eq!(cloud.len(), frame.points, "{label}: points");
         let (ring, time) = (cloud.ring().unwrap(), cloud.time().unwrap());
         let span = time.iter().cloned().fold(0f32, f32::max) as f64 * 1e3;
-        assert!((span - frame.span_ms).abs() < 0.01, "{label}: span {span} ms");
+        assert!(
+            (span - frame.span_ms).abs() < 0.01,
+            "{label}: span {span} ms"
+        );
         let mut order: Vec<usize> = (0..cloud.len()).collect();
         order.sort_by(|&a, &b| ring[a].cmp(&ring[b]).then(time[a].total_cmp(&time[b])));
         let sdk = sdk_xyz(&f.dir, frame.index);
@@ -200,7 +203,9 @@ fn a_capture_cut_short_gives_the_frames_before_the_cut() {
     assert!(scans.last().unwrap().partial, "the cut frame is partial");
     let warnings = source.take_warnings();
     assert!(
-        warnings.iter().any(|w| w.contains("cut short") || w.contains("ends")),
+        warnings
+            .iter()
+            .any(|w| w.contains("cut short") || w.contains("ends")),
         "{warnings:?}"
     );
 }
@@ -266,7 +271,10 @@ fn missing_metadata_says_how_to_give_it() {
         .err()
         .unwrap()
         .to_string();
-    assert!(e.contains("lonely.pcap") && e.contains("--set METADATA="), "{e}");
+    assert!(
+        e.contains("lonely.pcap") && e.contains("--set METADATA="),
+        "{e}"
+    );
     // Given, it is read from anywhere.
     let options = OpenOptions {
         metadata: Some(f.json.clone()),
@@ -291,7 +299,10 @@ fn metadata_of_another_sensor_names_what_the_capture_holds() {
         .unwrap()
         .to_string();
     // The legacy capture's 12608-byte packets, and what the metadata expected.
-    assert!(e.contains("os1-64.pcap") && e.contains("12608 bytes"), "{e}");
+    assert!(
+        e.contains("os1-64.pcap") && e.contains("12608 bytes"),
+        "{e}"
+    );
     assert!(e.contains("RNG15_RFL8_NIR8"), "{e}");
 }
 
@@ -310,6 +321,12 @@ fn metadata_missing_a_field_names_it() {
         metadata: Some(json),
         ..OpenOptions::default()
     };
-    let e = recordings::open(&f.pcap, &options).err().unwrap().to_string();
-    assert!(e.contains("broken.json") && e.contains("beam_azimuth_angles"), "{e}");
+    let e = recordings::open(&f.pcap, &options)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("broken.json") && e.contains("beam_azimuth_angles"),
+        "{e}"
+    );
 }

@@ -290,10 +290,7 @@ impl OusterCapture {
         let window = self.meta.window_columns();
         let label = format!(
             "{} frame {}",
-            self.path
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy(),
+            self.path.file_name().unwrap_or_default().to_string_lossy(),
             frame.frame_id
         );
         let sensor = self
@@ -513,7 +510,12 @@ impl FrameBuilder {
 
     /// The scan: stamp the earliest valid column's time (seconds), per-point times relative to
     /// it; `partial` when fewer than `window_columns` columns came.
-    pub fn into_scan(self, window_columns: usize, label: String, sensor: String) -> Result<SourceScan> {
+    pub fn into_scan(
+        self,
+        window_columns: usize,
+        label: String,
+        sensor: String,
+    ) -> Result<SourceScan> {
         let first = self.first_ns.unwrap_or(0);
         let time: Vec<f32> = self
             .timestamp_ns
@@ -567,7 +569,11 @@ mod tests {
         ];
         build_packet(layout, frame, 99, 12345, &cols, |c, p, px| {
             let m = m0 as u32 + c as u32;
-            let r = if m == 3 && p == 1 { 0 } else { 1000 * (m + 1) + p as u32 };
+            let r = if m == 3 && p == 1 {
+                0
+            } else {
+                1000 * (m + 1) + p as u32
+            };
             px[0..4].copy_from_slice(&r.to_le_bytes());
             px[4] = 10 + m as u8;
         })
@@ -644,16 +650,28 @@ mod tests {
         let warnings = source.take_warnings();
         let once: Vec<_> = warnings.iter().filter(|w| w.contains("skipping")).collect();
         assert_eq!(once.len(), 1, "{warnings:?}");
-        assert!(warnings.iter().any(|w| w.contains("2 datagrams")), "{warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w.contains("2 datagrams")),
+            "{warnings:?}"
+        );
     }
 
     #[test]
     fn no_lidar_packets_names_what_was_found() {
         let dir = tempfile::tempdir().unwrap();
-        let path = capture(dir.path(), &[(2368, vec![0u8; 1206]), (2368, vec![0u8; 1206])]);
+        let path = capture(
+            dir.path(),
+            &[(2368, vec![0u8; 1206]), (2368, vec![0u8; 1206])],
+        );
         std::fs::write(dir.path().join("drive.json"), META).unwrap();
-        let e = open(&path, &OpenOptions::default()).err().unwrap().to_string();
-        assert!(e.contains("drive.pcap") && e.contains("2 of 1206 bytes on port 2368"), "{e}");
+        let e = open(&path, &OpenOptions::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("drive.pcap") && e.contains("2 of 1206 bytes on port 2368"),
+            "{e}"
+        );
         assert!(e.contains("RNG19_RFL8_SIG16_NIR16"), "{e}");
     }
 
@@ -663,14 +681,23 @@ mod tests {
         let pcap = dir.path().join("a.pcap");
         std::fs::write(&pcap, b"").unwrap();
         let e = find_metadata(&pcap, None).unwrap_err().to_string();
-        assert!(e.contains("a.pcap") && e.contains("--set METADATA=file.json"), "{e}");
+        assert!(
+            e.contains("a.pcap") && e.contains("--set METADATA=file.json"),
+            "{e}"
+        );
         std::fs::write(dir.path().join("other.json"), "{}").unwrap();
-        assert_eq!(find_metadata(&pcap, None).unwrap(), dir.path().join("other.json"));
+        assert_eq!(
+            find_metadata(&pcap, None).unwrap(),
+            dir.path().join("other.json")
+        );
         std::fs::write(dir.path().join("third.json"), "{}").unwrap();
         let e = find_metadata(&pcap, None).unwrap_err().to_string();
         assert!(e.contains("several") && e.contains("METADATA"), "{e}");
         std::fs::write(dir.path().join("a.json"), "{}").unwrap();
-        assert_eq!(find_metadata(&pcap, None).unwrap(), dir.path().join("a.json"));
+        assert_eq!(
+            find_metadata(&pcap, None).unwrap(),
+            dir.path().join("a.json")
+        );
         let given = dir.path().join("third.json");
         assert_eq!(find_metadata(&pcap, Some(&given)).unwrap(), given);
         let e = find_metadata(&pcap, Some(&dir.path().join("nope.json")))
@@ -687,11 +714,18 @@ mod tests {
         let lut = XyzLut::new(&m);
         let mut f = FrameBuilder::new(1, &m);
         for m0 in [0u16, 2, 4, 6] {
-            f.add(&ouster::decode(&packet(&layout, 1, m0), &layout).unwrap(), &m, &lut);
+            f.add(
+                &ouster::decode(&packet(&layout, 1, m0), &layout).unwrap(),
+                &m,
+                &lut,
+            );
         }
         // Columns 6, 7, 0, 1; column 3's missing return is outside.
         assert_eq!(f.columns(), 4);
-        let scan = f.clone().into_scan(m.window_columns(), "x".into(), "s".into()).unwrap();
+        let scan = f
+            .clone()
+            .into_scan(m.window_columns(), "x".into(), "s".into())
+            .unwrap();
         assert!(!scan.partial);
         assert_eq!(scan.cloud.len(), 8);
         // An invalid column is not a column.

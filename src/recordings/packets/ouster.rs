@@ -73,7 +73,11 @@ impl PacketLayout {
 
     /// The layout the metadata describes.
     pub fn of(meta: &OusterMeta) -> Self {
-        PacketLayout::new(meta.profile, meta.pixels_per_column, meta.columns_per_packet)
+        PacketLayout::new(
+            meta.profile,
+            meta.pixels_per_column,
+            meta.columns_per_packet,
+        )
     }
 }
 
@@ -225,7 +229,11 @@ pub fn decode_into(
     for column in columns.chunks_exact(layout.column_bytes) {
         let (frame_id, encoder_count, valid) = if legacy {
             let status = u32_at(column, layout.column_bytes - 4);
-            (u16_at(column, 10), u32_at(column, 12), status == 0xffff_ffff)
+            (
+                u16_at(column, 10),
+                u32_at(column, 12),
+                status == 0xffff_ffff,
+            )
         } else {
             (header.frame_id, 0, u16_at(column, 10) & 1 == 1)
         };
@@ -423,7 +431,10 @@ pub(crate) mod tests {
     #[test]
     fn sizes_follow_the_documented_layouts() {
         // OS1-64 LEGACY: 16 columns of (16 + 64 * 12 + 4) bytes.
-        assert_eq!(PacketLayout::new(Profile::Legacy, 64, 16).packet_bytes, 12608);
+        assert_eq!(
+            PacketLayout::new(Profile::Legacy, 64, 16).packet_bytes,
+            12608
+        );
         // OS-1-128 single return: 32 + 16 * (12 + 128 * 12) + 32.
         assert_eq!(
             PacketLayout::new(Profile::Rng19Rfl8Sig16Nir16, 128, 16).packet_bytes,
@@ -464,7 +475,10 @@ pub(crate) mod tests {
         assert_eq!(d.columns[1].measurement_id, 11);
         assert_eq!(d.columns[0].encoder_count, 880);
         assert!(d.columns[0].valid && !d.columns[1].valid);
-        assert_eq!(d.range_mm, vec![100_000, 100_001, 100_002, 200_000, 200_001, 200_002]);
+        assert_eq!(
+            d.range_mm,
+            vec![100_000, 100_001, 100_002, 200_000, 200_001, 200_002]
+        );
         assert_eq!(d.reflectivity[2], 302);
         assert_eq!(d.signal[1], 41);
         assert_eq!(d.near_ir[5], 5000);
@@ -524,13 +538,20 @@ pub(crate) mod tests {
     #[test]
     fn low_bandwidth_packet_scales_range_and_near_ir() {
         let layout = PacketLayout::new(Profile::Rng15Rfl8Nir8, 2, 2);
-        let bytes = build_packet(&layout, 3, 0, 0, &[(1, 0, true), (2, 1, true)], |c, p, px| {
-            // Top bit of the 16-bit word is not range.
-            let raw = 0x8000u16 | (1000 + (c * 2 + p) as u16);
-            px[0..2].copy_from_slice(&raw.to_le_bytes());
-            px[2] = 17;
-            px[3] = 3;
-        });
+        let bytes = build_packet(
+            &layout,
+            3,
+            0,
+            0,
+            &[(1, 0, true), (2, 1, true)],
+            |c, p, px| {
+                // Top bit of the 16-bit word is not range.
+                let raw = 0x8000u16 | (1000 + (c * 2 + p) as u16);
+                px[0..2].copy_from_slice(&raw.to_le_bytes());
+                px[2] = 17;
+                px[3] = 3;
+            },
+        );
         let d = decode(&bytes, &layout).unwrap();
         assert_eq!(d.range_mm, vec![8000, 8008, 8016, 8024]);
         assert_eq!(d.reflectivity, vec![17; 4]);
@@ -541,7 +562,14 @@ pub(crate) mod tests {
     #[test]
     fn wrong_sizes_and_types_are_refused() {
         let layout = PacketLayout::new(Profile::Rng19Rfl8Sig16Nir16, 4, 2);
-        let mut bytes = build_packet(&layout, 1, 0, 0, &[(1, 0, true), (1, 1, true)], |_, _, _| {});
+        let mut bytes = build_packet(
+            &layout,
+            1,
+            0,
+            0,
+            &[(1, 0, true), (1, 1, true)],
+            |_, _, _| {},
+        );
         assert_eq!(
             decode(&bytes[..bytes.len() - 1], &layout).unwrap_err(),
             PacketError::WrongSize {

@@ -172,7 +172,11 @@ pub fn parse(path: &Path, text: &str) -> Result<OusterMeta> {
         ));
     };
     let nested = to_nested(root);
-    Fields { path, root: &nested }.meta()
+    Fields {
+        path,
+        root: &nested,
+    }
+    .meta()
 }
 
 /// The sections of the nested layout and the top-level fields of the flat layout that
@@ -222,10 +226,7 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     fn get(&self, section: &str, field: &str) -> Option<&Value> {
-        self.root
-            .get(section)?
-            .get(field)
-            .filter(|v| !v.is_null())
+        self.root.get(section)?.get(field).filter(|v| !v.is_null())
     }
 
     fn wrong(&self, section: &str, field: &str, what: &str) -> Error {
@@ -329,11 +330,14 @@ impl Fields<'_> {
             })?),
             None => None,
         };
-        let columns_per_frame =
-            match self.uint("lidar_data_format", "columns_per_frame", MAX_COLUMNS_PER_FRAME as u64)? {
-                Some(c) => c as usize,
-                None => mode_columns.ok_or_else(|| self.missing("config_params", "lidar_mode"))?,
-            };
+        let columns_per_frame = match self.uint(
+            "lidar_data_format",
+            "columns_per_frame",
+            MAX_COLUMNS_PER_FRAME as u64,
+        )? {
+            Some(c) => c as usize,
+            None => mode_columns.ok_or_else(|| self.missing("config_params", "lidar_mode"))?,
+        };
         if columns_per_frame == 0 {
             return Err(self.wrong("lidar_data_format", "columns_per_frame", "is 0"));
         }
@@ -409,8 +413,9 @@ impl Fields<'_> {
                 &format!("packet header type `{h}`: only STANDARD headers are decoded"),
             ));
         }
-        let packet_bytes = super::ouster::PacketLayout::new(profile, pixels_per_column, columns_per_packet)
-            .packet_bytes;
+        let packet_bytes =
+            super::ouster::PacketLayout::new(profile, pixels_per_column, columns_per_packet)
+                .packet_bytes;
         if packet_bytes > MAX_PACKET_BYTES {
             return Err(self.wrong(
                 "lidar_data_format",
@@ -457,14 +462,15 @@ impl Fields<'_> {
         let origin_mm = self
             .number("beam_intrinsics", "lidar_origin_to_beam_origin_mm")?
             .unwrap_or_else(|| default_origin_to_beam_mm(prod_line.as_deref()));
-        let beam_to_lidar_transform = match self.transform("beam_intrinsics", "beam_to_lidar_transform")? {
-            Some(t) => t,
-            None => {
-                let mut t = Matrix4::identity();
-                t[(0, 3)] = origin_mm;
-                t
-            }
-        };
+        let beam_to_lidar_transform =
+            match self.transform("beam_intrinsics", "beam_to_lidar_transform")? {
+                Some(t) => t,
+                None => {
+                    let mut t = Matrix4::identity();
+                    t[(0, 3)] = origin_mm;
+                    t
+                }
+            };
         let lidar_to_sensor_transform = self
             .transform("lidar_intrinsics", "lidar_to_sensor_transform")?
             .unwrap_or_else(default_lidar_to_sensor);
@@ -594,31 +600,54 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_and_the_field() {
-        let e = parse(p(), r#"{"lidar_mode": "1024x10", "beam_azimuth_angles": [1]}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("sensor.json") && e.contains("beam_altitude_angles"), "{e}");
-        let e = parse(p(), r#"{"beam_altitude_angles": [1], "beam_azimuth_angles": [1]}"#)
-            .unwrap_err()
-            .to_string();
+        let e = parse(
+            p(),
+            r#"{"lidar_mode": "1024x10", "beam_azimuth_angles": [1]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("sensor.json") && e.contains("beam_altitude_angles"),
+            "{e}"
+        );
+        let e = parse(
+            p(),
+            r#"{"beam_altitude_angles": [1], "beam_azimuth_angles": [1]}"#,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("lidar_mode"), "{e}");
-        let e = parse(p(), &nested("FIVE_WORD_PIXEL")).unwrap_err().to_string();
-        assert!(e.contains("FIVE_WORD_PIXEL") && e.contains("RNG15_RFL8_NIR8"), "{e}");
+        let e = parse(p(), &nested("FIVE_WORD_PIXEL"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("FIVE_WORD_PIXEL") && e.contains("RNG15_RFL8_NIR8"),
+            "{e}"
+        );
         let e = parse(p(), &nested("LEGACY").replace("[500, 10]", "[0, 512]"))
             .unwrap_err()
             .to_string();
         assert!(e.contains("column_window"), "{e}");
-        let e = parse(p(), &nested("LEGACY").replace("[10, 5, -5, -10]", "[10, 5, -5]"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("beam_altitude_angles") && e.contains("3 angles"), "{e}");
+        let e = parse(
+            p(),
+            &nested("LEGACY").replace("[10, 5, -5, -10]", "[10, 5, -5]"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("beam_altitude_angles") && e.contains("3 angles"),
+            "{e}"
+        );
         let e = parse(p(), "[1, 2]").unwrap_err().to_string();
         assert!(e.contains("sensor.json"), "{e}");
         let e = parse(p(), "{\"beam").unwrap_err().to_string();
         assert!(e.contains("not JSON"), "{e}");
-        let e = parse(p(), &nested("LEGACY").replace("\"lidar_mode\": \"512x20\"", "\"lidar_mode\": \"fast\""))
-            .unwrap_err()
-            .to_string();
+        let e = parse(
+            p(),
+            &nested("LEGACY").replace("\"lidar_mode\": \"512x20\"", "\"lidar_mode\": \"fast\""),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("config_params.lidar_mode"), "{e}");
     }
 }
