@@ -82,6 +82,13 @@ fn check_against_sdk(f: &Fixture) -> (f64, f64) {
     let scans = read_all(&mut *source);
     let frames = sdk_frames(&f.dir);
     assert!(!frames.is_empty());
+    // The SDK's complete frames are the only scans not marked partial.
+    let complete: Vec<&str> = scans
+        .iter()
+        .filter(|s| !s.partial)
+        .map(|s| s.label.as_str())
+        .collect();
+    assert_eq!(complete.len(), frames.len(), "complete scans: {complete:?}");
     let (mut max, mut sum2, mut n) = (0f64, 0f64, 0usize);
     for frame in &frames {
         let label = format!("frame {}", frame.frame_id);

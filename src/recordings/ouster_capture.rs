@@ -109,6 +109,8 @@ pub struct OusterCapture {
     skipped_wrong_size: usize,
     skipped_not_lidar: usize,
     late_packets: usize,
+    repeated_columns: usize,
+    columns_beyond_frame: usize,
     said_port: bool,
     said_init_id: bool,
     warnings: Vec<String>,
@@ -138,6 +140,8 @@ impl OusterCapture {
             skipped_wrong_size: 0,
             skipped_not_lidar: 0,
             late_packets: 0,
+            repeated_columns: 0,
+            columns_beyond_frame: 0,
             said_port: false,
             said_init_id: false,
             warnings: Vec::new(),
@@ -287,6 +291,8 @@ impl OusterCapture {
     /// The scan of a finished frame.
     fn deliver(&mut self, frame: FrameBuilder) -> Result<SourceScan> {
         self.last_frame = Some(frame.frame_id);
+        self.repeated_columns += frame.repeated;
+        self.columns_beyond_frame += frame.beyond_frame;
         let window = self.meta.window_columns();
         let label = format!(
             "{} frame {}",
@@ -315,6 +321,19 @@ impl OusterCapture {
                 self.skipped_not_lidar
             ));
         }
+        if self.repeated_columns > 0 {
+            self.warnings.push(format!(
+                "{p}: {} columns repeated a measurement id already received in their frame: \
+                 ignored",
+                self.repeated_columns
+            ));
+        }
+        if self.columns_beyond_frame > 0 {
+            self.warnings.push(format!(
+                "{p}: {} columns had a measurement id beyond the {} columns of a frame: ignored",
+                self.columns_beyond_frame, self.meta.columns_per_frame
+            ));
+        }
         if self.late_packets > 0 {
             self.warnings.push(format!(
                 "{p}: {} packets arrived after their frame was delivered: dropped",
@@ -341,9 +360,9 @@ impl ScanSource for OusterCapture {
                         std::mem::take(&mut self.scratch)
                     } else {
                         self.done = true;
+                        let last = self.frame.take().map(|f| self.deliver(f));
                         self.final_warnings();
-                        let frame = self.frame.take()?;
-                        return Some(self.deliver(frame));
+                        return last;
                     }
                 }
             };
@@ -446,6 +465,10 @@ pub struct FrameBuilder {
     columns: usize,
     zero_range: usize,
     first_ns: Option<u64>,
+    /// Columns whose measurement id was already received in this frame: ignored.
+    pub repeated: usize,
+    /// Columns whose measurement id is not below `columns_per_frame`: ignored.
+    pub beyond_frame: usize,
 }
 
 impl FrameBuilder {
@@ -461,6 +484,8 @@ impl FrameBuilder {
             columns: 0,
             zero_range: 0,
             first_ns: None,
+            repeated: 0,
+            beyond_frame: 0,
         }
     }
 
@@ -475,7 +500,14 @@ impl FrameBuilder {
             }
             match self.seen.get_mut(m) {
                 Some(s) if !*s => *s = true,
-                _ => continue,
+                Some(_) => {
+                    self.repeated += 1;
+                    continue;
+                }
+                None => {
+                    self.beyond_frame += 1;
+                    continue;
+                }
             }
             self.columns += 1;
             let ts = column.timestamp_ns;
@@ -722,6 +754,20 @@ mod tests {
         }
         // Columns 6, 7, 0, 1; column 3's missing return is outside.
         assert_eq!(f.columns(), 4);
+        // A packet again, and measurement ids past the frame's 8 columns, are ignored.
+        f.add(
+            &ouster::decode(&packet(&layout, 1, 0), &layout).unwrap(),
+            &m,
+            &lut,
+        );
+        assert_eq!(f.repeated, 2);
+        f.add(
+            &ouster::decode(&packet(&layout, 1, 8), &layout).unwrap(),
+            &m,
+            &lut,
+        );
+        // The window wraps past the last column, so ids 8 and 9 pass it but not the frame.
+        assert_eq!((f.beyond_frame, f.columns()), (2, 4));
         let scan = f
             .clone()
             .into_scan(m.window_columns(), "x".into(), "s".into())

@@ -22,6 +22,9 @@ use std::path::{Path, PathBuf};
 pub const MAX_PIXELS_PER_COLUMN: usize = 1024;
 /// Most columns per frame (measurement ids are 16 bits).
 pub const MAX_COLUMNS_PER_FRAME: usize = 65536;
+/// Most pixels in a frame (4096 columns of 256 beams): the XYZ lookup table holds two vectors
+/// per pixel, and a metadata file asking for more is not a sensor's.
+pub const MAX_PIXELS_PER_FRAME: usize = 1 << 20;
 /// A UDP datagram holds at most this many bytes.
 pub const MAX_PACKET_BYTES: usize = 65507;
 
@@ -359,6 +362,16 @@ impl Fields<'_> {
         if pixels_per_column == 0 {
             return Err(self.wrong("lidar_data_format", "pixels_per_column", "is 0"));
         }
+        if columns_per_frame.saturating_mul(pixels_per_column) > MAX_PIXELS_PER_FRAME {
+            return Err(self.wrong(
+                "lidar_data_format",
+                "columns_per_frame",
+                &format!(
+                    "{columns_per_frame} columns of {pixels_per_column} pixels is more than any \
+                     Ouster sensor measures ({MAX_PIXELS_PER_FRAME} pixels per frame at most)"
+                ),
+            ));
+        }
         for (field, angles) in [
             ("beam_altitude_angles", &altitude),
             ("beam_azimuth_angles", &azimuth),
@@ -628,16 +641,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("column_window"), "{e}");
-        let e = parse(
-            p(),
-            &nested("LEGACY").replace("[10, 5, -5, -10]", "[10, 5, -5]"),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            e.contains("beam_altitude_angles") && e.contains("3 angles"),
-            "{e}"
+        let angles = format!("[{}]", vec!["1"; 32].join(", "));
+        let huge = format!(
+            r#"{{"beam_altitude_angles": {angles}, "beam_azimuth_angles": {angles},
+                "data_format": {{"columns_per_frame": 65536}}}}"#
         );
+        let e = parse(p(), &huge).unwrap_err().to_string();
+        assert!(e.contains("more than any"), "{e}");
         let e = parse(p(), "[1, 2]").unwrap_err().to_string();
         assert!(e.contains("sensor.json"), "{e}");
         let e = parse(p(), "{\"beam").unwrap_err().to_string();
