@@ -111,7 +111,9 @@ pub struct OusterCapture {
     late_packets: usize,
     repeated_columns: usize,
     columns_beyond_frame: usize,
-    said_port: bool,
+    /// The UDP port lidar packets are read from: the metadata's, else the first port where a
+    /// datagram decodes as a lidar packet (`None` until then).
+    port: Option<u16>,
     said_init_id: bool,
     warnings: Vec<String>,
     done: bool,
@@ -124,6 +126,7 @@ impl OusterCapture {
         let layout = PacketLayout::of(&meta);
         let lut = XyzLut::new(&meta);
         let info = describe(pcap, &meta);
+        let meta_port = meta.udp_port_lidar;
         let mut capture = OusterCapture {
             path: pcap.to_path_buf(),
             reader,
@@ -142,13 +145,37 @@ impl OusterCapture {
             late_packets: 0,
             repeated_columns: 0,
             columns_beyond_frame: 0,
-            said_port: false,
+            port: meta_port,
             said_init_id: false,
             warnings: Vec::new(),
             done: false,
         };
         if !capture.next_lidar_packet() {
-            return Err(capture.no_lidar_packets());
+            let elsewhere = capture.census.keys().any(|(port, size)| {
+                *size == capture.layout.packet_bytes && Some(*port) != meta_port
+            });
+            if !elsewhere {
+                return Err(capture.no_lidar_packets());
+            }
+            // No lidar packet on the metadata's port, but datagrams of their size on another
+            // (a capture replayed or forwarded): read again, from the first port where one
+            // decodes.
+            capture.reader = PcapReader::open(pcap)?;
+            capture.port = None;
+            capture.census.clear();
+            capture.skipped_wrong_size = 0;
+            capture.skipped_not_lidar = 0;
+            capture.warnings.clear();
+            if !capture.next_lidar_packet() {
+                return Err(capture.no_lidar_packets());
+            }
+            if let (Some(found), Some(said)) = (capture.port, meta_port) {
+                capture.warnings.push(format!(
+                    "{}: no lidar packets on the metadata's UDP port {said}; reading those on \
+                     port {found}",
+                    capture.path.display()
+                ));
+            }
         }
         capture.pending = Some(std::mem::take(&mut capture.scratch));
         Ok(capture)
@@ -175,12 +202,13 @@ impl OusterCapture {
     /// Decodes `p` into `scratch` when it is a lidar packet; otherwise counts it.
     fn accept(&mut self, p: &UdpPacket) -> bool {
         let size = p.payload.len();
-        let lidar_port = self.meta.udp_port_lidar;
-        let on_lidar_port = lidar_port == Some(p.dst_port);
-        let on_imu_port = self.meta.udp_port_imu == Some(p.dst_port) && !on_lidar_port;
-        if size != self.layout.packet_bytes || on_imu_port {
+        let on_lidar_port = match self.port {
+            Some(port) => p.dst_port == port,
+            None => self.meta.udp_port_imu != Some(p.dst_port),
+        };
+        if size != self.layout.packet_bytes || !on_lidar_port {
             self.count(p.dst_port, size);
-            if on_lidar_port {
+            if on_lidar_port && self.port.is_some() {
                 if self.skipped_wrong_size == 0 {
                     self.warnings.push(format!(
                         "{}: skipping datagrams on the lidar port {} whose size is not a lidar \
@@ -214,17 +242,7 @@ impl OusterCapture {
             self.skipped_not_lidar += 1;
             return false;
         }
-        if let Some(port) = lidar_port.filter(|port| *port != p.dst_port) {
-            if !self.said_port {
-                self.said_port = true;
-                self.warnings.push(format!(
-                    "{}: lidar packets arrive on UDP port {}, not the metadata's {port}; read \
-                     by their size",
-                    self.path.display(),
-                    p.dst_port
-                ));
-            }
-        }
+        self.port = Some(p.dst_port);
         let init_id = self.scratch.header.init_id;
         if let Some(expected) = self.meta.init_id {
             if self.meta.profile != Profile::Legacy && init_id != expected && !self.said_init_id {
@@ -684,6 +702,36 @@ mod tests {
         assert_eq!(once.len(), 1, "{warnings:?}");
         assert!(
             warnings.iter().any(|w| w.contains("2 datagrams")),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn packets_are_read_from_the_metadata_port_else_the_first_that_decodes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("drive.json"), META).unwrap();
+        let layout = PacketLayout::of(&meta());
+        // Another sensor of the same layout on port 7504 is left out.
+        let mut packets = Vec::new();
+        for m0 in [0, 2, 4, 6] {
+            packets.push((7504, packet(&layout, 99, m0)));
+            packets.push((7502, packet(&layout, 5, m0)));
+        }
+        let path = capture(dir.path(), &packets);
+        let mut source = open(&path, &OpenOptions::default()).unwrap();
+        let scans: Vec<_> = (&mut *source).map(|s| s.unwrap()).collect();
+        assert_eq!(scans.len(), 1);
+        assert!(scans[0].label.ends_with("frame 5") && !scans[0].partial);
+        // Replayed to another port than the metadata's: read there, and said.
+        let moved: Vec<_> = packets.into_iter().filter(|p| p.0 == 7504).collect();
+        let path = capture(dir.path(), &moved);
+        let mut source = open(&path, &OpenOptions::default()).unwrap();
+        let scans: Vec<_> = (&mut *source).map(|s| s.unwrap()).collect();
+        assert_eq!(scans.len(), 1);
+        assert!(scans[0].label.ends_with("frame 99"));
+        let warnings = source.take_warnings();
+        assert!(
+            warnings.iter().any(|w| w.contains("port 7504")),
             "{warnings:?}"
         );
     }
