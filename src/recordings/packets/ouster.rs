@@ -219,16 +219,28 @@ pub fn decode_into(
     out.reflectivity.clear();
     out.signal.clear();
     out.near_ir.clear();
-    out.range_mm.reserve(cols * px);
-    out.reflectivity.reserve(cols * px);
-    out.near_ir.reserve(cols * px);
+    // Never more pixels than the packet has bytes.
+    let n = cols.saturating_mul(px).min(bytes.len());
+    out.range_mm.reserve(n);
+    out.reflectivity.reserve(n);
+    out.near_ir.reserve(n);
     let pixel_bytes = layout.profile.pixel_bytes();
-    let columns = bytes
-        .get(layout.header_bytes..layout.header_bytes + cols * layout.column_bytes)
+    // A layout made by hand may not hold together: its columns are then not read.
+    let columns = cols
+        .checked_mul(layout.column_bytes)
+        .and_then(|n| n.checked_add(layout.header_bytes))
+        .and_then(|end| bytes.get(layout.header_bytes..end))
         .unwrap_or(&[]);
+    let pixels_end = px
+        .checked_mul(pixel_bytes)
+        .and_then(|n| n.checked_add(layout.column_header_bytes))
+        .unwrap_or(usize::MAX);
+    if layout.column_bytes == 0 {
+        return Ok(());
+    }
     for column in columns.chunks_exact(layout.column_bytes) {
         let (frame_id, encoder_count, valid) = if legacy {
-            let status = u32_at(column, layout.column_bytes - 4);
+            let status = u32_at(column, layout.column_bytes.saturating_sub(4));
             (
                 u16_at(column, 10),
                 u32_at(column, 12),
@@ -245,7 +257,7 @@ pub fn decode_into(
             valid,
         });
         let pixels = column
-            .get(layout.column_header_bytes..layout.column_header_bytes + px * pixel_bytes)
+            .get(layout.column_header_bytes..pixels_end)
             .unwrap_or(&[]);
         for p in pixels.chunks_exact(pixel_bytes) {
             match layout.profile {
@@ -582,6 +594,31 @@ pub(crate) mod tests {
             decode(&bytes, &layout).unwrap_err(),
             PacketError::NotLidar { packet_type: 2 }
         );
+    }
+
+    #[test]
+    fn a_layout_that_does_not_hold_together_reads_no_columns() {
+        let base = PacketLayout::new(Profile::Legacy, 4, 2);
+        for layout in [
+            PacketLayout {
+                column_bytes: 0,
+                packet_bytes: 10,
+                ..base
+            },
+            PacketLayout {
+                columns_per_packet: usize::MAX,
+                packet_bytes: 10,
+                ..base
+            },
+            PacketLayout {
+                pixels_per_column: usize::MAX / 2,
+                packet_bytes: base.packet_bytes,
+                ..base
+            },
+        ] {
+            let d = decode(&vec![0xff; layout.packet_bytes], &layout).unwrap();
+            assert!(d.range_mm.is_empty(), "{layout:?}");
+        }
     }
 
     #[test]
