@@ -179,20 +179,22 @@ fn altered(f: &Fixture, dir: &Path, edit: impl FnOnce(&mut Vec<u8>)) -> PathBuf 
     pcap
 }
 
-/// Reads whatever can be read; never more scans than the capture could hold.
-fn read_whatever(pcap: &Path) -> (usize, Vec<String>) {
+/// Reads whatever can be read, never more scans than the capture could hold; returns the
+/// scans and the complete ones among them.
+fn read_whatever(pcap: &Path) -> (usize, usize) {
     let Ok(mut source) = recordings::open(pcap, &OpenOptions::default()) else {
-        return (0, Vec::new());
+        return (0, 0);
     };
-    let mut n = 0;
+    let (mut n, mut complete) = (0, 0);
     while let Some(s) = source.next_scan() {
-        if s.is_err() {
+        let Ok(s) = s else {
             break;
-        }
+        };
         n += 1;
+        complete += usize::from(!s.partial);
         assert!(n < 10_000, "the stream does not end");
     }
-    (n, source.take_warnings())
+    (n, complete)
 }
 
 #[test]
@@ -225,11 +227,23 @@ fn truncated_and_flipped_captures_never_panic() {
         };
         let len = std::fs::metadata(&f.pcap).unwrap().len() as usize;
         let dir = tempfile::tempdir().unwrap();
+        let whole = read_whatever(&f.pcap).1;
+        let mut complete_before = 0;
         for k in 0..24 {
             let cut = len * k / 24 + k * 13;
             let pcap = altered(&f, dir.path(), |b| b.truncate(cut.min(len)));
-            read_whatever(&pcap);
+            // A longer piece of the capture never holds fewer complete rotations.
+            let complete = read_whatever(&pcap).1;
+            assert!(
+                complete >= complete_before && complete <= whole,
+                "{name} cut at {cut}: {complete} complete scans"
+            );
+            complete_before = complete;
         }
+        assert!(
+            complete_before + 1 >= whole,
+            "{name}: the last cut keeps the rotations before it"
+        );
         for seed in 0..12u64 {
             let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
             let pcap = altered(&f, dir.path(), |b| {
