@@ -258,6 +258,9 @@ impl Fields<'_> {
         let Some(v) = self.get(section, field) else {
             return Ok(None);
         };
+        if v.as_str().is_some_and(|s| s.trim().is_empty()) {
+            return Ok(None);
+        }
         let n = match v {
             Value::Number(n) => n.as_u64(),
             Value::String(s) => s.trim().parse().ok(),
@@ -609,6 +612,9 @@ mod tests {
         // The product line's offset, as no field gives it.
         assert_eq!(m.beam_to_lidar_transform[(0, 3)], 13.762);
         assert_eq!(m.udp_port_lidar, Some(7502));
+        // An empty string says nothing.
+        let m = parse(p(), &text.replace("7502", "\"\"")).unwrap();
+        assert_eq!(m.udp_port_lidar, None);
     }
 
     #[test]
