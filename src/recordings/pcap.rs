@@ -196,10 +196,7 @@ impl PcapReader {
         };
         let datagram = match parse_ip(ip) {
             Ip::Udp(d) => d.to_vec(),
-            Ip::Fragment(f) => match self.fragments.add(f) {
-                Some(d) => d,
-                None => return None,
-            },
+            Ip::Fragment(f) => self.fragments.add(f)?,
             Ip::Other => {
                 self.counts.other += 1;
                 return None;
