@@ -13,6 +13,8 @@ pub mod inspect;
 pub mod kitti;
 pub mod mcap_bag;
 pub mod messages;
+pub mod ouster_capture;
+pub mod packets;
 pub mod pcap;
 pub mod recording;
 pub mod ros1_bag;
@@ -46,6 +48,7 @@ pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Box<dyn Sca
         Kind::Ros1Bag | Kind::Ros2Folder | Kind::Mcap | Kind::Db3 => {
             Ok(Box::new(bag::open(path, kind, options)?))
         }
+        Kind::Pcap => ouster_capture::open(path, options),
         other => Err(Error::format(
             path,
             format!(
