@@ -9,12 +9,14 @@ pub mod convert;
 pub mod folder;
 pub mod inspect;
 pub mod kitti;
+pub mod packets;
 pub mod pcap;
 pub mod recording;
 pub mod sniff;
 pub mod source;
 pub mod synth;
 pub mod times;
+pub mod velodyne_capture;
 
 pub use recording::{FileSource, Recording};
 pub use sniff::Kind;
@@ -37,6 +39,7 @@ pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Box<dyn Sca
             folder::open(path)?,
             "folder of scans",
         ))),
+        Kind::Pcap => velodyne_capture::open(path, options),
         other => Err(Error::format(
             path,
             format!("this is {}, which this build cannot read yet", other.describe()),
