@@ -40,7 +40,6 @@ pub const DEFAULT_POSITION_PORT: u16 = 8308;
 
 const BLOCKS: usize = 12;
 const BLOCK_LEN: usize = 100;
-const CHANNELS: usize = 32;
 const BLOCK_FLAG: [u8; 2] = [0xFF, 0xEE];
 /// A rotation faster than this (25 Hz; the fastest model spins at 20 Hz) is not believed:
 /// the packet's azimuths are damaged, and the hint is used instead.

@@ -91,8 +91,9 @@ fn hdl32e_single_return_point_time_and_ring() {
     }
     // Facing 90° (right of the front): y is -10 m in the ROS frame.
     assert!(r.position.y < -9.99);
-    // Fifteen HDL-32E lasers point below 0°: laser 15 is ring 15.
-    assert_eq!((r.laser, r.ring, r.intensity), (15, 15, 77));
+    // Twenty-three HDL-32E lasers point below 0° (lasers 0-14 and the even ones up to 30):
+    // laser 15 is ring 23.
+    assert_eq!((r.laser, r.ring, r.intensity), (15, 23, 77));
 }
 
 #[test]
