@@ -12,8 +12,8 @@ use super::packets::velodyne::clock::PacketClock;
 use super::packets::velodyne::model_check::{self, ModelChoice, TimingEvidence};
 use super::packets::velodyne::sweep::{Sweep, SweepAssembler};
 use super::packets::velodyne::{
-    block_azimuth, return_mode_of, trailer, DecodedPacket, Decoder, Model, PacketError,
-    ReturnMode, DATA_PACKET_LEN, POSITION_PACKET_LEN,
+    block_azimuth, return_mode_of, trailer, DecodedPacket, Decoder, Model, PacketError, ReturnMode,
+    DATA_PACKET_LEN, POSITION_PACKET_LEN,
 };
 use super::pcap::{PcapReader, UdpPacket};
 use super::source::{OpenOptions, ScanSource, SourceInfo, SourceScan};
@@ -207,7 +207,12 @@ impl VelodyneCapture {
     /// sensor's front, clockwise seen from above; 0 cuts at the azimuth wrap).
     pub fn open(path: &Path, options: &OpenOptions, cut_deg: f64) -> Result<VelodyneCapture> {
         let survey = Survey::of(path)?;
-        let option = match options.model.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let option = match options
+            .model
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(name) => Some(Model::parse(name).ok_or_else(|| {
                 let names: Vec<&str> = super::packets::velodyne::MODELS
                     .iter()
@@ -259,10 +264,7 @@ impl VelodyneCapture {
                     "rotation".to_string(),
                     format!("{hz:.2} Hz ({:.0} rpm), measured", hz * 60.0),
                 ));
-                details.push((
-                    "packets/rotation".to_string(),
-                    format!("{per_rotation:.1}"),
-                ));
+                details.push(("packets/rotation".to_string(), format!("{per_rotation:.1}")));
             }
             None => details.push(("rotation".to_string(), "not measurable".to_string())),
         }

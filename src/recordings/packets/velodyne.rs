@@ -332,19 +332,19 @@ impl Decoder {
 
         // The rotation rate over the packet: first block to last.
         let span_deg = (azimuth[BLOCKS - 1] as f64 - azimuth[0] as f64).rem_euclid(36000.0) / 100.0;
-        let span_us =
-            self.firing_time_us(dual, BLOCKS - 1, 0) - self.firing_time_us(dual, 0, 0);
+        let span_us = self.firing_time_us(dual, BLOCKS - 1, 0) - self.firing_time_us(dual, 0, 0);
         let measured = span_deg / span_us;
-        (out.rate_deg_per_us, out.rate_measured) = if span_us > 0.0 && measured <= MAX_RATE_DEG_PER_US {
-            (measured, true)
-        } else {
-            (
-                rate_hint
-                    .filter(|r| r.is_finite() && (0.0..=MAX_RATE_DEG_PER_US).contains(r))
-                    .unwrap_or(NOMINAL_RATE_DEG_PER_US),
-                false,
-            )
-        };
+        (out.rate_deg_per_us, out.rate_measured) =
+            if span_us > 0.0 && measured <= MAX_RATE_DEG_PER_US {
+                (measured, true)
+            } else {
+                (
+                    rate_hint
+                        .filter(|r| r.is_finite() && (0.0..=MAX_RATE_DEG_PER_US).contains(r))
+                        .unwrap_or(NOMINAL_RATE_DEG_PER_US),
+                    false,
+                )
+            };
         let rate = out.rate_deg_per_us;
 
         let table = self.model.table();
@@ -367,7 +367,9 @@ impl Decoder {
                             out.no_returns += 1;
                             continue;
                         }
-                        if k == 1 && raw_return(payload, first_block, channel) == Some((raw, intensity)) {
+                        if k == 1
+                            && raw_return(payload, first_block, channel) == Some((raw, intensity))
+                        {
                             out.duplicates += 1;
                             continue;
                         }

@@ -92,7 +92,9 @@ impl PacketClock {
             self.base = capture_time - us;
             self.lead = 0.0;
             if let Some(TimeBase::Gps { .. }) = self.base_kind {
-                self.base_kind = Some(TimeBase::Anchored { offset_s: t - capture_time });
+                self.base_kind = Some(TimeBase::Anchored {
+                    offset_s: t - capture_time,
+                });
             }
             return capture_time;
         }

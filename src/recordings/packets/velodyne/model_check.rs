@@ -269,7 +269,9 @@ mod tests {
 
     #[test]
     fn timing_measured_from_packet_stamps_skips_losses() {
-        let mut p: Vec<(f64, u32)> = (0..20).map(|i| (i as f64 * 0.0013, 1000 + i * 1327)).collect();
+        let mut p: Vec<(f64, u32)> = (0..20)
+            .map(|i| (i as f64 * 0.0013, 1000 + i * 1327))
+            .collect();
         p[10].1 += 1327 * 3; // a loss: one long pair, then the rest shifted
         for q in p.iter_mut().skip(11) {
             q.1 += 1327 * 3;
@@ -302,15 +304,22 @@ mod tests {
         assert_eq!(c.model, Model::Vlp16);
         assert_eq!(c.source, ModelSource::Corrected { byte: 0x21 });
         let w = c.warning.unwrap();
-        assert!(w.contains("--set MODEL=VLP-16") && w.contains("HDL-32E"), "{w}");
+        assert!(
+            w.contains("--set MODEL=VLP-16") && w.contains("HDL-32E"),
+            "{w}"
+        );
         // Dual return VLP-16 packets are 664 µs apart, as single return VLP-32C ones: the
         // mode decides.
         assert_eq!(
-            choose(None, 0x21, true, Some(&evidence(663.5))).unwrap().model,
+            choose(None, 0x21, true, Some(&evidence(663.5)))
+                .unwrap()
+                .model,
             Model::Vlp16
         );
         assert_eq!(
-            choose(None, 0x00, false, Some(&evidence(663.5))).unwrap().model,
+            choose(None, 0x00, false, Some(&evidence(663.5)))
+                .unwrap()
+                .model,
             Model::Vlp32C
         );
     }
@@ -318,7 +327,10 @@ mod tests {
     #[test]
     fn the_option_wins_but_is_questioned_when_the_timing_disagrees() {
         let c = choose(Some(Model::Vlp16), 0x21, false, Some(&evidence(1327.0))).unwrap();
-        assert_eq!((c.model, c.source, c.warning), (Model::Vlp16, ModelSource::Option, None));
+        assert_eq!(
+            (c.model, c.source, c.warning),
+            (Model::Vlp16, ModelSource::Option, None)
+        );
         let c = choose(Some(Model::Hdl32E), 0x21, false, Some(&evidence(1327.0))).unwrap();
         assert_eq!(c.model, Model::Hdl32E);
         assert!(c.warning.unwrap().contains("as told"));

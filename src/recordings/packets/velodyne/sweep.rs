@@ -176,7 +176,8 @@ impl SweepAssembler {
             for r in packet.returns.get(column.returns.clone()).unwrap_or(&[]) {
                 s.points.push(r.position);
                 s.intensity.push(r.intensity as f32);
-                s.time.push((packet_time + r.time_us * 1e-6 - s.stamp) as f32);
+                s.time
+                    .push((packet_time + r.time_us * 1e-6 - s.stamp) as f32);
                 s.ring.push(r.ring);
                 s.azimuth_deg.push(r.azimuth_deg as f32);
             }

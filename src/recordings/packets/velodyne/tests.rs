@@ -87,7 +87,11 @@ fn hdl32e_single_return_point_time_and_ring() {
     assert!(near(r.azimuth_deg, alpha, 1e-9));
     let want = manual_xyz(10.0, 0.0, alpha, 0.0);
     for k in 0..3 {
-        assert!(near(r.position[k], want[k], 1e-9), "{:?} {want:?}", r.position);
+        assert!(
+            near(r.position[k], want[k], 1e-9),
+            "{:?} {want:?}",
+            r.position
+        );
     }
     // Facing 90° (right of the front): y is -10 m in the ROS frame.
     assert!(r.position.y < -9.99);
@@ -141,7 +145,11 @@ fn puck_hi_res_uses_its_own_table() {
     }
     // Puck LITE shares the VLP-16's table: -15° and 11.2 mm.
     let r = decode(Model::PuckLite, &p).returns[0];
-    assert!(near(r.position.z, 10.0 * (-15f64).to_radians().sin() + 0.0112, 1e-9));
+    assert!(near(
+        r.position.z,
+        10.0 * (-15f64).to_radians().sin() + 0.0112,
+        1e-9
+    ));
 }
 
 #[test]
@@ -214,7 +222,10 @@ fn bad_packets_are_errors_not_panics() {
     let dec = Decoder::new(Model::Hdl32E);
     let mut flag = good.clone();
     flag[500] = 0x00;
-    assert!(looks_like_velodyne(&flag), "one bad flag: still a data packet, to be counted");
+    assert!(
+        looks_like_velodyne(&flag),
+        "one bad flag: still a data packet, to be counted"
+    );
     assert_eq!(
         dec.decode(&flag, None, &mut out),
         Err(PacketError::BlockFlag {
@@ -244,7 +255,11 @@ fn bad_packets_are_errors_not_panics() {
         }
         for model in MODELS {
             if Decoder::new(model).decode(&p, Some(-1.0), &mut out).is_ok() {
-                assert!(out.returns.iter().all(|r| r.position.coords.iter().all(|v| v.is_finite())));
+                assert!(out.returns.iter().all(|r| r
+                    .position
+                    .coords
+                    .iter()
+                    .all(|v| v.is_finite())));
             }
         }
     }
@@ -256,9 +271,13 @@ fn hdl_stream(packets: usize, start: u16, step: u16) -> Vec<(f64, Vec<u8>)> {
         .map(|i| {
             let first = ((start as usize + i * 12 * step as usize) % 36000) as u16;
             let ts = (i as f64 * 552.96).round() as u32;
-            let p = packet(0x21, 0x37, 1_000 + ts, azimuths(first, step, false), |_, c| {
-                (1000 + c as u16, 1)
-            });
+            let p = packet(
+                0x21,
+                0x37,
+                1_000 + ts,
+                azimuths(first, step, false),
+                |_, c| (1000 + c as u16, 1),
+            );
             (100.0 + ts as f64 * 1e-6, p)
         })
         .collect()
@@ -298,7 +317,10 @@ fn sweeps_are_cut_at_the_angle_and_the_ends_are_partial() {
         assert!(s.time.windows(2).all(|w| w[1] >= w[0]));
         // 1800 columns of 46.08 µs, less the last column's remainder.
         let span = *s.time.last().unwrap() as f64;
-        assert!(near(span, 1799.0 * 46.08e-6 + 31.0 * 1.152e-6, 1e-6), "{span}");
+        assert!(
+            near(span, 1799.0 * 46.08e-6 + 31.0 * 1.152e-6, 1e-6),
+            "{span}"
+        );
     }
     // Consecutive sweeps follow each other: the next stamp one column after the last point.
     let gap = sweeps[2].stamp - (sweeps[1].stamp + 1799.0 * 46.08e-6);
@@ -313,7 +335,10 @@ fn sweeps_are_cut_at_the_angle_and_the_ends_are_partial() {
             starts.push((s.partial, s.azimuth_deg[0]));
         }
     }
-    assert!(starts.len() >= 2 && !starts[1].0 && near(starts[1].1 as f64, 90.0, 0.2), "{starts:?}");
+    assert!(
+        starts.len() >= 2 && !starts[1].0 && near(starts[1].1 as f64, 90.0, 0.2),
+        "{starts:?}"
+    );
 }
 
 #[test]
@@ -335,7 +360,10 @@ fn a_pause_in_the_packets_ends_the_sweep_as_partial() {
         sweeps.push(s);
     }
     assert_eq!(asm.pauses(), 1);
-    assert!(sweeps.iter().all(|s| s.partial), "no sweep is whole around a pause");
+    assert!(
+        sweeps.iter().all(|s| s.partial),
+        "no sweep is whole around a pause"
+    );
 }
 
 #[test]
@@ -353,7 +381,14 @@ fn scan_from_packets_makes_one_scan_of_all() {
     assert_eq!(scan.skipped, vec![(5, PacketError::Length(100))]);
     assert_eq!(scan.sweep.time[0], 0.0);
     let last = *scan.sweep.time.last().unwrap() as f64;
-    assert!(near(last, 29.0 * 552.96e-6 + 11.0 * 46.08e-6 + 31.0 * 1.152e-6, 2e-6), "{last}");
+    assert!(
+        near(
+            last,
+            29.0 * 552.96e-6 + 11.0 * 46.08e-6 + 31.0 * 1.152e-6,
+            2e-6
+        ),
+        "{last}"
+    );
     // A byte naming no model this reads, and no model given: the error says so.
     let other = packet(0xA1, 0x37, 0, azimuths(0, 20, false), |_, _| (1, 1));
     let e = scan_from_packets([(0.0, other.as_slice())], None).unwrap_err();
