@@ -3,6 +3,7 @@
 
 use super::sweep::SweepAssembler;
 use super::*;
+use nalgebra::Point3;
 use rand::{Rng, SeedableRng};
 
 /// A data packet: `azimuth[b]` per block (hundredths of a degree), `ret(block, channel)`
@@ -61,6 +62,11 @@ fn manual_xyz(r: f64, elevation_deg: f64, azimuth_deg: f64, vertical_m: f64) -> 
     [y_vendor, -x_vendor, r * w.sin() + vertical_m]
 }
 
+fn assert_at(position: Point3<f64>, want: [f64; 3]) {
+    let diff = (position - Point3::from(want)).norm();
+    assert!(diff < 1e-9, "{position:?} against {want:?}");
+}
+
 #[test]
 fn hdl32e_single_return_point_time_and_ring() {
     // Every block 0.2° apart; only channel 15 (elevation 0°) of block 3 returns, at 10 m.
@@ -86,13 +92,7 @@ fn hdl32e_single_return_point_time_and_ring() {
     let alpha = 90.6 + rate * 15.0 * 1.152;
     assert!(near(r.azimuth_deg, alpha, 1e-9));
     let want = manual_xyz(10.0, 0.0, alpha, 0.0);
-    for k in 0..3 {
-        assert!(
-            near(r.position[k], want[k], 1e-9),
-            "{:?} {want:?}",
-            r.position
-        );
-    }
+    assert_at(r.position, want);
     // Facing 90° (right of the front): y is -10 m in the ROS frame.
     assert!(r.position.y < -9.99);
     // Twenty-three HDL-32E lasers point below 0° (lasers 0-14 and the even ones up to 30):
@@ -121,9 +121,7 @@ fn vlp16_two_firing_sequences_per_block_and_vertical_offset() {
     let alpha = 1.4 + rate * (55.296 + 2.304);
     assert!(near(r.azimuth_deg, alpha, 1e-9));
     let want = manual_xyz(5.0, 1.0, alpha, -0.0007);
-    for k in 0..3 {
-        assert!(near(r.position[k], want[k], 1e-9));
-    }
+    assert_at(r.position, want);
     assert_eq!((r.laser, r.ring), (1, 8));
     // The block's second column starts half way to the next block.
     assert!(near(d.columns[3].azimuth_deg, 1.4 + rate * 55.296, 1e-9));
@@ -140,9 +138,7 @@ fn puck_hi_res_uses_its_own_table() {
     });
     let r = decode(Model::PuckHiRes, &p).returns[0];
     let want = manual_xyz(10.0, -10.0, 0.0, 0.0074);
-    for k in 0..3 {
-        assert!(near(r.position[k], want[k], 1e-9));
-    }
+    assert_at(r.position, want);
     // Puck LITE shares the VLP-16's table: -15° and 11.2 mm.
     let r = decode(Model::PuckLite, &p).returns[0];
     assert!(near(
@@ -169,9 +165,7 @@ fn vlp32c_pairs_azimuth_offsets_and_4mm_unit() {
     // 2500 × 4 mm; laser 0 at -25° and +1.4°, laser 1 at -1° and -4.2°.
     assert!(near(a.distance, 10.0, 1e-12));
     let want = manual_xyz(10.0, -25.0, 180.4 + 1.4, 0.0);
-    for k in 0..3 {
-        assert!(near(a.position[k], want[k], 1e-9));
-    }
+    assert_at(a.position, want);
     assert!(near(b.azimuth_deg, 180.4 - 4.2, 1e-9));
     // Seventeen VLP-32C lasers point below -1°.
     assert_eq!((a.ring, b.ring), (0, 17));
