@@ -210,7 +210,7 @@ fn hdl32_capture_scans_info_and_times() {
         .unwrap()
         .parse()
         .unwrap();
-    let per_rotation: f64 = detail(source.as_ref(), "packets/rotation").parse().unwrap();
+    let per_rotation: f64 = detail(source.as_ref(), "packets/rev").parse().unwrap();
     // One packet is 12 × 46.08 µs: packets per rotation and rotation rate agree.
     assert!(
         (per_rotation * 552.96e-6 * hz - 1.0).abs() < 0.02,

@@ -199,7 +199,6 @@ pub struct VelodyneCapture {
     first_bad: Option<(usize, PacketError)>,
     other_port_packets: BTreeMap<u16, usize>,
     empty_sweeps: usize,
-    clock_line_added: bool,
 }
 
 impl VelodyneCapture {
@@ -247,9 +246,9 @@ impl VelodyneCapture {
         ];
         if let Some(e) = &evidence {
             details.push((
-                "packet spacing".to_string(),
+                "packet gap".to_string(),
                 format!(
-                    "{:.0} µs (median of {} by their {}; a {}'s is {:.0} µs)",
+                    "{:.0} µs (median of {} by their {}; {}: {:.0} µs)",
                     e.period_us,
                     e.pairs,
                     e.clock,
@@ -264,7 +263,7 @@ impl VelodyneCapture {
                     "rotation".to_string(),
                     format!("{hz:.2} Hz ({:.0} rpm), measured", hz * 60.0),
                 ));
-                details.push(("packets/rotation".to_string(), format!("{per_rotation:.1}")));
+                details.push(("packets/rev".to_string(), format!("{per_rotation:.1}")));
             }
             None => details.push(("rotation".to_string(), "not measurable".to_string())),
         }
@@ -280,6 +279,14 @@ impl VelodyneCapture {
         }
         details.push(("data port".to_string(), ports));
         details.push(("cut angle".to_string(), format!("{cut_deg}°")));
+        // What the first packet says of the clock: the stream decides the same way.
+        if let Some(&(capture, us, _)) = survey.samples.first() {
+            let mut clock = PacketClock::default();
+            clock.time(capture, us);
+            if let Some(base) = clock.base() {
+                details.push(("times".to_string(), base.describe()));
+            }
+        }
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -314,7 +321,6 @@ impl VelodyneCapture {
             first_bad: None,
             other_port_packets: BTreeMap::new(),
             empty_sweeps: 0,
-            clock_line_added: false,
         })
     }
 
@@ -357,14 +363,6 @@ impl VelodyneCapture {
         }
         let ts = self.decoded.trailer.map(|t| t.timestamp_us).unwrap_or(0);
         let t = self.clock.time(p.time, ts);
-        if !self.clock_line_added {
-            if let Some(base) = self.clock.base() {
-                self.info
-                    .details
-                    .push(("times".to_string(), base.describe()));
-                self.clock_line_added = true;
-            }
-        }
         self.assembler.push(t, &self.decoded);
     }
 

@@ -150,12 +150,12 @@ pub fn choose(
         let warning = evidence.filter(|e| !e.fits(model, dual)).map(|e| {
             let like = e.matching(dual);
             format!(
-                "the model is set to {model}, but {}, where a {model}'s are {:.0} µs apart{}; \
+                "the model is set to {model}, but {}, where {model} packets are {:.0} µs apart{}; \
                  decoded as {model} as told",
                 said(e),
                 model.packet_period_us(dual),
                 match like.first() {
-                    Some(m) => format!(" (as a {}'s are)", family_name(*m)),
+                    Some(m) => format!(" (as {} packets are)", family_name(*m)),
                     None => String::new(),
                 }
             )
@@ -194,15 +194,15 @@ pub fn choose(
             let model = *model;
             let claim = match byte_model {
                 Some(b) => format!(
-                    "the packets' factory byte says {b} (0x{byte:02X}), but {}, as a {}'s are \
-                     ({:.0} µs), not {:.0} µs as a {b}'s",
+                    "the packets' factory byte says {b} (0x{byte:02X}), but {}, as {} packets are \
+                     ({:.0} µs), not {:.0} µs as {b} packets are",
                     said(e),
                     family_name(model),
                     model.packet_period_us(dual),
                     b.packet_period_us(dual),
                 ),
                 None => format!(
-                    "the packets' factory byte names {}, and {}, as a {}'s are ({:.0} µs)",
+                    "the packets' factory byte names {}, and {}, as {} packets are ({:.0} µs)",
                     Model::describe_factory_byte(byte),
                     said(e),
                     family_name(model),
@@ -221,7 +221,7 @@ pub fn choose(
                 model,
                 source: ModelSource::Corrected { byte },
                 warning: Some(format!(
-                    "{claim}: decoded as a {model} (firmware that leaves the byte wrong or \
+                    "{claim}: decoded as {model} (firmware that leaves the byte wrong or \
                      unset does this). To say so and silence this, {}{also}",
                     how_to_set(model.name())
                 )),
