@@ -431,3 +431,167 @@ fn truncated_and_flipped_captures_never_panic_or_hang() {
         }
     }
 }
+
+/// A legacy pcap of UDP datagrams (Ethernet, IPv4, UDP), each `(capture time, dst port,
+/// payload)`.
+fn write_pcap(path: &Path, datagrams: &[(f64, u16, Vec<u8>)]) {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&[0u8; 8]);
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes()); // Ethernet
+    for (time, port, payload) in datagrams {
+        let mut frame = vec![0xffu8; 12];
+        frame.extend_from_slice(&[0x08, 0x00]);
+        let ip_len = (20 + 8 + payload.len()) as u16;
+        frame.extend_from_slice(&[0x45, 0]);
+        frame.extend_from_slice(&ip_len.to_be_bytes());
+        frame.extend_from_slice(&[
+            0, 0, 0x40, 0, 64, 17, 0, 0, 192, 168, 1, 201, 255, 255, 255, 255,
+        ]);
+        frame.extend_from_slice(&2368u16.to_be_bytes());
+        frame.extend_from_slice(&port.to_be_bytes());
+        frame.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+        frame.extend_from_slice(&[0, 0]);
+        frame.extend_from_slice(payload);
+        out.extend_from_slice(&(time.floor() as u32).to_le_bytes());
+        out.extend_from_slice(&(((time - time.floor()) * 1e6).round() as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&frame);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// Data packets of a sensor turning at 10 Hz from azimuth 100°: `column_us` per firing
+/// column, `columns_per_block` (2 for 16-laser models), dual return pairs when `dual`.
+/// Distances: 10 m in the first block of a pair (or the only one), 8 m in the second for
+/// odd channels and a repeat of the first for even ones.
+fn synthetic(
+    packets: usize,
+    factory: u8,
+    mode: u8,
+    column_us: f64,
+    columns_per_block: usize,
+    unit_m: f64,
+) -> Vec<(f64, u16, Vec<u8>)> {
+    let dual = mode == 0x39;
+    let blocks_per_column = if dual { 2 } else { 1 };
+    let packet_us = 12.0 * columns_per_block as f64 * column_us / blocks_per_column as f64;
+    let deg_per_us = 3600.0 * 1e-6;
+    let (near, far) = ((10.0 / unit_m) as u16, (8.0 / unit_m) as u16);
+    (0..packets)
+        .map(|i| {
+            let t_us = i as f64 * packet_us;
+            let mut p = vec![0u8; 1206];
+            for b in 0..12 {
+                let column = (b / blocks_per_column) * columns_per_block;
+                let az = (100.0 + deg_per_us * (t_us + column as f64 * column_us)) % 360.0;
+                let at = b * 100;
+                p[at] = 0xFF;
+                p[at + 1] = 0xEE;
+                p[at + 2..at + 4].copy_from_slice(&((az * 100.0) as u16 % 36000).to_le_bytes());
+                for c in 0..32 {
+                    let d = if dual && b % 2 == 1 && c % 2 == 1 {
+                        far
+                    } else {
+                        near
+                    };
+                    p[at + 4 + 3 * c..at + 6 + 3 * c].copy_from_slice(&d.to_le_bytes());
+                    p[at + 6 + 3 * c] = 40;
+                }
+            }
+            let ts = (1_000_000.0 + t_us).round() as u32;
+            p[1200..1204].copy_from_slice(&ts.to_le_bytes());
+            p[1204] = mode;
+            p[1205] = factory;
+            (1_700_000_500.0 + t_us * 1e-6, 2368, p)
+        })
+        .collect()
+}
+
+#[test]
+fn synthetic_vlp32c_dual_capture_keeps_both_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("vlp32c-dual.pcap");
+    // 331.8 µs a packet: 301 packets a rotation; 1000 from 100° reach 1294°, past three
+    // cuts.
+    write_pcap(&p, &synthetic(1000, 0x28, 0x39, 55.296, 1, 0.004));
+    let mut source = open(&p, None).unwrap();
+    assert_eq!(
+        detail(source.as_ref(), "model"),
+        "VLP-32C (factory byte 0x28)"
+    );
+    assert_eq!(detail(source.as_ref(), "return mode"), "dual");
+    assert!(source.take_warnings().is_empty());
+    let scans = all_scans(source.as_mut());
+    let whole: Vec<&SourceScan> = scans.iter().filter(|s| !s.partial).collect();
+    assert_eq!(
+        whole.len(),
+        2,
+        "{:?}",
+        scans.iter().map(|s| s.partial).collect::<Vec<_>>()
+    );
+    for s in whole {
+        // Every column: 32 last returns, and the 16 odd channels' different strongest ones.
+        assert_eq!(s.cloud.len() % 48, 0);
+        let columns = s.cloud.len() / 48;
+        // A rotation at 10 Hz of 55.296 µs columns.
+        assert!((columns as f64 - 0.1 / 55.296e-6).abs() < 3.0, "{columns}");
+        let far = s
+            .cloud
+            .points()
+            .iter()
+            .filter(|p| (p.coords.norm() - 8.0).abs() < 0.01)
+            .count();
+        assert_eq!(far, columns * 16);
+    }
+
+    // The same packets claiming to be an HDL-32E's: their spacing says VLP-32C.
+    let p = dir.path().join("lying.pcap");
+    write_pcap(&p, &synthetic(400, 0x21, 0x39, 55.296, 1, 0.004));
+    let mut source = open(&p, None).unwrap();
+    let warnings = source.take_warnings();
+    assert!(
+        warnings.iter().any(|w| w.contains("--set MODEL=VLP-32C")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn synthetic_vlp16_last_return_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("vlp16-last.pcap");
+    write_pcap(&p, &synthetic(200, 0x22, 0x38, 55.296, 2, 0.002));
+    let mut source = open(&p, None).unwrap();
+    assert_eq!(
+        detail(source.as_ref(), "model"),
+        "VLP-16 (factory byte 0x22)"
+    );
+    assert_eq!(detail(source.as_ref(), "return mode"), "last");
+    let hz: f64 = detail(source.as_ref(), "rotation")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((hz - 10.0).abs() < 0.1, "{hz}");
+    assert!(source.take_warnings().is_empty());
+    let scans = all_scans(source.as_mut());
+    // 200 packets of 24 columns of 16 lasers; the vertical offsets put every point within
+    // 11.2 mm of 10 m from the origin.
+    assert_eq!(
+        scans.iter().map(|s| s.cloud.len()).sum::<usize>(),
+        200 * 24 * 16
+    );
+    for s in &scans {
+        assert!(s
+            .cloud
+            .points()
+            .iter()
+            .all(|p| (p.coords.norm() - 10.0).abs() < 0.012));
+        assert!(s.cloud.ring().unwrap().iter().all(|r| *r < 16));
+    }
+}

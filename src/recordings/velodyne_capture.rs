@@ -42,8 +42,9 @@ struct Survey {
     others: BTreeMap<(u16, usize), usize>,
     /// 1206-byte datagrams with too many bad block flags to be data packets.
     datagrams: usize,
-    /// (capture time, timestamp µs, first block azimuth) of the data packets, in order.
-    samples: Vec<(f64, u32, u16)>,
+    /// (capture time, timestamp µs, first block azimuth, port) of the data packets, in
+    /// order; only the data port's once the survey is done.
+    samples: Vec<(f64, u32, u16, u16)>,
     factory_bytes: BTreeMap<u8, usize>,
     modes: BTreeMap<&'static str, usize>,
     dual: usize,
@@ -62,7 +63,7 @@ impl Survey {
             }
             *s.data_ports.entry(p.dst_port).or_default() += 1;
             if let (Some(t), Some(az)) = (trailer(&p.payload), block_azimuth(&p.payload, 0)) {
-                s.samples.push((p.time, t.timestamp_us, az));
+                s.samples.push((p.time, t.timestamp_us, az, p.dst_port));
                 *s.factory_bytes.entry(t.factory_byte).or_default() += 1;
                 let mode = return_mode_of(&p.payload);
                 *s.modes.entry(mode.name()).or_default() += 1;
@@ -115,6 +116,9 @@ impl Survey {
                 ),
             ));
         }
+        // Timing and rotation from one sensor's packets: another's would interleave.
+        let port = s.data_port();
+        s.samples.retain(|x| x.3 == port);
         Ok(s)
     }
 
@@ -280,7 +284,7 @@ impl VelodyneCapture {
         details.push(("data port".to_string(), ports));
         details.push(("cut angle".to_string(), format!("{cut_deg}°")));
         // What the first packet says of the clock: the stream decides the same way.
-        if let Some(&(capture, us, _)) = survey.samples.first() {
+        if let Some(&(capture, us, _, _)) = survey.samples.first() {
             let mut clock = PacketClock::default();
             clock.time(capture, us);
             if let Some(base) = clock.base() {
