@@ -370,7 +370,7 @@ impl VelodyneCapture {
         self.assembler.push(t, &self.decoded);
     }
 
-    fn scan_of(&mut self, sweep: Sweep) -> SourceScan {
+    fn scan_of(&mut self, sweep: Sweep) -> Result<SourceScan> {
         let label = format!(
             "{} rotation {} @ {:.6}{}",
             self.info.name,
@@ -383,12 +383,13 @@ impl VelodyneCapture {
         let no_returns = sweep.no_returns;
         let cloud = sweep
             .into_cloud()
+            .map_err(|e| Error::format(&self.path, format!("{label}: {e}")))?
             .with_sensor(format!("Velodyne {}", self.choice.model));
         let mut scan = SourceScan::new(cloud, label);
         scan.partial = partial;
         scan.dropped_non_finite = no_returns;
         scan.time_field = Some("firing time (packet timestamp + firing table)".to_string());
-        scan
+        Ok(scan)
     }
 
     /// The warnings due at the end of the capture.
@@ -459,7 +460,7 @@ impl ScanSource for VelodyneCapture {
                     self.empty_sweeps += 1;
                     continue;
                 }
-                return Some(Ok(self.scan_of(sweep)));
+                return Some(self.scan_of(sweep));
             }
             if self.finished {
                 return None;

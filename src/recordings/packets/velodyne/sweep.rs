@@ -52,25 +52,15 @@ pub struct Sweep {
 }
 
 impl Sweep {
-    /// The sweep as a point cloud with intensity, per-point time and ring.
-    pub fn into_cloud(self) -> PointCloud {
-        let stamp = self.stamp;
-        let cloud = PointCloud::new(self.points);
-        // The lengths are equal by construction; a mismatch would drop the field rather
-        // than lose the scan.
-        let cloud = match cloud.clone().with_intensity(self.intensity) {
-            Ok(c) => c,
-            Err(_) => cloud,
-        };
-        let cloud = match cloud.clone().with_time(self.time) {
-            Ok(c) => c,
-            Err(_) => cloud,
-        };
-        let cloud = match cloud.clone().with_ring(self.ring) {
-            Ok(c) => c,
-            Err(_) => cloud,
-        };
-        cloud.with_stamp(stamp)
+    /// The sweep as a point cloud with intensity, per-point time and ring (an error only
+    /// if the per-point fields were not filled one per point, which the assembler never
+    /// does).
+    pub fn into_cloud(self) -> crate::error::Result<PointCloud> {
+        Ok(PointCloud::new(self.points)
+            .with_intensity(self.intensity)?
+            .with_time(self.time)?
+            .with_ring(self.ring)?
+            .with_stamp(self.stamp))
     }
 }
 
