@@ -6,6 +6,7 @@
 //! decoder.
 
 pub mod bag;
+pub mod capture;
 pub mod convert;
 pub mod db3_bag;
 pub mod folder;
@@ -23,6 +24,7 @@ pub mod sniff;
 pub mod source;
 pub mod synth;
 pub mod times;
+pub mod velodyne_capture;
 
 pub use recording::{FileSource, Recording};
 pub use sniff::Kind;
@@ -48,7 +50,7 @@ pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Box<dyn Sca
         Kind::Ros1Bag | Kind::Ros2Folder | Kind::Mcap | Kind::Db3 => {
             Ok(Box::new(bag::open(path, kind, options)?))
         }
-        Kind::Pcap => ouster_capture::open(path, options),
+        Kind::Pcap => capture::open(path, options),
         other => Err(Error::format(
             path,
             format!(

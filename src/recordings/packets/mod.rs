@@ -1,6 +1,7 @@
-//! Sensor packet decoders: pure functions from the bytes of one packet plus the sensor's
-//! metadata to columns of measurements. The containers that carry packets (pcap captures,
-//! bags) only hand the bytes over, so a packet decodes the same wherever it was recorded.
+//! Sensor packet decoders, apart from the containers (pcap captures, bags) that carry the
+//! packets: a decoder is a pure function from the bytes of one packet plus the sensor's model
+//! or metadata to points, so a packet decodes the same wherever it was recorded.
 
 pub mod ouster;
 pub mod ouster_meta;
+pub mod velodyne;
