@@ -5,6 +5,7 @@
 //! [`packets`], so a packet from a bag and a packet from a capture go through the same
 //! decoder.
 
+pub mod carmen;
 pub mod convert;
 pub mod folder;
 pub mod inspect;
@@ -37,6 +38,7 @@ pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Box<dyn Sca
             folder::open(path)?,
             "folder of scans",
         ))),
+        Kind::Carmen => Ok(Box::new(carmen::open(path, options)?)),
         other => Err(Error::format(
             path,
             format!("this is {}, which this build cannot read yet", other.describe()),

@@ -199,6 +199,7 @@ impl ScanSource for FileSource {
                 reference: self.recording.reference().and_then(|r| r.poses.get(i).copied()),
                 time_field,
                 partial: false,
+                odometry: None,
             }
         }))
     }
