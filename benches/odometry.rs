@@ -4,12 +4,12 @@
 //! `cargo bench --bench odometry`
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use lidarflow::recordings::synth::{Sequence, SynthParams};
 use lidarflow::filters::{VoxelDownsample, VoxelMode};
 use lidarflow::geometry::Twist;
 use lidarflow::odometry::local_map::{Density, LocalMap};
 use lidarflow::odometry::params::{Kernel, ResidualKind};
 use lidarflow::odometry::registration::{register, RegistrationSettings};
+use lidarflow::recordings::synth::{Sequence, SynthParams};
 use nalgebra::{Isometry3, Point3, Translation3, Vector3};
 use std::hint::black_box;
 

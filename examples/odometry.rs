@@ -7,10 +7,10 @@
 //! recording has reference poses, prints ATE and RPE against them.
 
 use clap::Parser;
-use lidarflow::recordings::Recording;
 use lidarflow::eval::errors;
 use lidarflow::odometry::runner::run_recording;
 use lidarflow::odometry::{OdometryParams, VelocityMode};
+use lidarflow::recordings::Recording;
 use std::io::Write;
 use std::path::PathBuf;
 

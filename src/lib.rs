@@ -11,7 +11,6 @@
 pub mod blocks;
 pub mod cli;
 pub mod cloud;
-pub mod recordings;
 pub mod error;
 pub mod eval;
 pub mod filters;
@@ -20,6 +19,7 @@ pub mod io;
 pub mod mapping;
 pub mod odometry;
 pub mod pipeline;
+pub mod recordings;
 pub mod viz;
 
 pub use cloud::PointCloud;

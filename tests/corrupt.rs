@@ -1,8 +1,8 @@
 //! Bad input: every rule of the foundation issue gives a clear error naming the file (and
 //! line), and no input bytes make a reader panic.
 
-use lidarflow::recordings::Recording;
 use lidarflow::io::{pcd, ply, read_scan, write_scan};
+use lidarflow::recordings::Recording;
 use lidarflow::PointCloud;
 use nalgebra::Point3;
 use std::path::Path;

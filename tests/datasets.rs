@@ -2,9 +2,9 @@
 
 mod common;
 
+use lidarflow::io::{trajectory, write_scan};
 use lidarflow::recordings::kitti;
 use lidarflow::recordings::Recording;
-use lidarflow::io::{trajectory, write_scan};
 use lidarflow::PointCloud;
 use nalgebra::Point3;
 use std::process::Command;

@@ -5,9 +5,9 @@
 mod common;
 
 use common::ok;
-use lidarflow::recordings::synth::{self, SynthParams};
 use lidarflow::io::view_map::ViewMap;
 use lidarflow::mapping::sharpness::point_to_plane;
+use lidarflow::recordings::synth::{self, SynthParams};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -3,8 +3,6 @@
 
 mod common;
 
-use lidarflow::recordings::synth::{Sequence, SynthParams};
-use lidarflow::recordings::Recording;
 use lidarflow::eval::{errors, Errors};
 use lidarflow::filters::{VoxelDownsample, VoxelMode};
 use lidarflow::geometry::{log, Twist};
@@ -15,6 +13,8 @@ use lidarflow::odometry::params::{Kernel, ResidualKind};
 use lidarflow::odometry::registration::{register, RegistrationSettings};
 use lidarflow::odometry::runner::run_recording;
 use lidarflow::odometry::{Odometry, OdometryParams, ScanResult, ScanStatus, VelocityMode};
+use lidarflow::recordings::synth::{Sequence, SynthParams};
+use lidarflow::recordings::Recording;
 use lidarflow::PointCloud;
 use nalgebra::{Isometry3, Point3, UnitQuaternion, Vector3};
 

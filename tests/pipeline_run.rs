@@ -4,8 +4,8 @@
 
 mod common;
 
-use lidarflow::recordings::synth::{self, SynthParams};
 use lidarflow::pipeline::{self, Vars};
+use lidarflow::recordings::synth::{self, SynthParams};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicBool;

@@ -1,12 +1,12 @@
 //! Registration alone, against a map built from exact poses: pose and twist are recovered.
 
 use lidarflow::cloud::PointCloud;
-use lidarflow::recordings::synth::{Sequence, SynthParams};
 use lidarflow::filters::{VoxelDownsample, VoxelMode};
 use lidarflow::geometry::{exp, log, Twist};
 use lidarflow::odometry::local_map::{Density, LocalMap};
 use lidarflow::odometry::params::{Kernel, ResidualKind};
 use lidarflow::odometry::registration::{register, RegistrationSettings};
+use lidarflow::recordings::synth::{Sequence, SynthParams};
 use nalgebra::{Isometry3, Point3};
 
 /// A map from scans 0..5 of a synthetic `profile` sequence, moved to the world by the exact

@@ -3,9 +3,9 @@
 //! the work downstream on scan n.
 
 use super::messages::{Scan, SCAN};
+use crate::pipeline::{Block, BlockError, BlockIo, BlockType, ParamError};
 use crate::recordings::synth::{Sequence, SynthParams};
 use crate::recordings::{self, OpenOptions};
-use crate::pipeline::{Block, BlockError, BlockIo, BlockType, ParamError};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -56,10 +56,7 @@ impl DatasetParams {
         OpenOptions {
             sequence: given(&self.sequence),
             topic: given(&self.topic),
-            metadata: self
-                .metadata
-                .clone()
-                .filter(|p| !p.as_os_str().is_empty()),
+            metadata: self.metadata.clone().filter(|p| !p.as_os_str().is_empty()),
             model: given(&self.model),
             fov_deg: self.fov_deg,
         }
@@ -74,7 +71,7 @@ impl Block for DatasetReader {
     fn run(&mut self, io: &mut BlockIo) -> Result<(), BlockError> {
         let p = &self.params;
         let mut source = recordings::open(&p.path, &p.open_options())?;
-        source.skip(p.first)?;
+        source.skip_scans(p.first)?;
         let limit = match p.count {
             Some(n) if n > 0 => n,
             _ => usize::MAX,

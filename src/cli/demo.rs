@@ -2,10 +2,10 @@
 //! prints the accuracy against the exact reference. Needs no download and no file of the
 //! repository: the default pipeline is built in and written beside the results.
 
-use crate::recordings::synth::{self, SynthParams};
 use crate::error::{Error, Result};
 use crate::io::atomic;
 use crate::pipeline::Vars;
+use crate::recordings::synth::{self, SynthParams};
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

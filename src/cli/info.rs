@@ -93,7 +93,10 @@ fn stream(args: InfoArgs) -> Result<i32> {
         println!("point time   none (scans are not de-skewed)");
     }
     for (field, span) in &info.time_fields {
-        println!("point time   field `{field}`, up to {:.1} ms within a scan", span * 1e3);
+        println!(
+            "point time   field `{field}`, up to {:.1} ms within a scan",
+            span * 1e3
+        );
     }
     if let Some((t0, t1)) = info.time_span {
         let rate = if t1 > t0 {
@@ -121,7 +124,10 @@ fn stream(args: InfoArgs) -> Result<i32> {
         None => println!("reference    none"),
     }
     if info.dropped > 0 {
-        println!("dropped      {} points (non-finite or no return)", info.dropped);
+        println!(
+            "dropped      {} points (non-finite or no return)",
+            info.dropped
+        );
     }
     for i in &info.empty_scans {
         println!("empty scan   {i}");

@@ -1,7 +1,7 @@
 //! `lidarflow synth`.
 
-use crate::recordings::synth::{self, SynthParams};
 use crate::error::Result;
+use crate::recordings::synth::{self, SynthParams};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;

@@ -6,10 +6,10 @@
 use super::estimator::{Odometry, ScanResult};
 use super::params::OdometryParams;
 use super::summary::{Summary, SummaryBuilder};
-use crate::recordings::Recording;
 use crate::error::{Error, Result};
 use crate::io::atomic;
 use crate::io::trajectory::{self, Trajectory};
+use crate::recordings::Recording;
 use std::path::Path;
 use std::time::Instant;
 

@@ -41,7 +41,10 @@ pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Box<dyn Sca
         Kind::Carmen => Ok(Box::new(carmen::open(path, options)?)),
         other => Err(Error::format(
             path,
-            format!("this is {}, which this build cannot read yet", other.describe()),
+            format!(
+                "this is {}, which this build cannot read yet",
+                other.describe()
+            ),
         )),
     }
 }

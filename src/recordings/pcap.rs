@@ -51,14 +51,20 @@ const MAX_PENDING_FRAGMENTS: usize = 64;
 pub struct PcapReader {
     path: PathBuf,
     reader: Box<dyn PcapReaderIterator + Send>,
-    /// Link type and timestamp units per interface (one for legacy pcap).
-    interfaces: Vec<Interface>,
-    legacy_nanos: bool,
+    links: Links,
     fragments: Fragments,
     counts: PcapCounts,
     warnings: Vec<String>,
     done: bool,
     capacity: usize,
+}
+
+/// What the capture's headers said about its interfaces.
+#[derive(Default)]
+struct Links {
+    /// Link type and timestamp units per interface (one for legacy pcap).
+    interfaces: Vec<Interface>,
+    legacy_nanos: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -89,8 +95,7 @@ impl PcapReader {
         Ok(PcapReader {
             path: path.to_path_buf(),
             reader,
-            interfaces: Vec::new(),
-            legacy_nanos: false,
+            links: Links::default(),
             fragments: Fragments::default(),
             counts: PcapCounts::default(),
             warnings: Vec::new(),
@@ -122,7 +127,7 @@ impl PcapReader {
         while !self.done {
             let step = match self.reader.next() {
                 Ok((offset, block)) => {
-                    let frame = self.frame_of(block);
+                    let frame = self.links.frame_of(block, &mut self.counts);
                     self.reader.consume(offset);
                     stalled = 0;
                     match frame {
@@ -177,70 +182,10 @@ impl PcapReader {
         ));
     }
 
-    /// The capture time, interface and bytes of a data block; headers update the state.
-    fn frame_of(&mut self, block: PcapBlockOwned<'_>) -> Option<(f64, usize, Vec<u8>)> {
-        match block {
-            PcapBlockOwned::LegacyHeader(h) => {
-                self.legacy_nanos = h.is_nanosecond_precision();
-                self.interfaces = vec![Interface {
-                    linktype: h.network,
-                    resolution: if self.legacy_nanos { 1_000_000_000 } else { 1_000_000 },
-                    offset: 0,
-                }];
-                None
-            }
-            PcapBlockOwned::Legacy(b) => {
-                if b.caplen < b.origlen {
-                    self.counts.frames += 1;
-                    self.counts.damaged += 1;
-                    return None;
-                }
-                let unit = if self.legacy_nanos { 1e-9 } else { 1e-6 };
-                Some((b.ts_sec as f64 + b.ts_usec as f64 * unit, 0, b.data.to_vec()))
-            }
-            PcapBlockOwned::NG(Block::SectionHeader(_)) => {
-                // Interface ids restart in every section.
-                self.interfaces.clear();
-                None
-            }
-            PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
-                self.interfaces.push(Interface {
-                    linktype: idb.linktype,
-                    resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
-                    offset: idb.ts_offset(),
-                });
-                None
-            }
-            PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
-                let iface = epb.if_id as usize;
-                let Some(i) = self.interfaces.get(iface).copied() else {
-                    self.counts.frames += 1;
-                    self.counts.damaged += 1;
-                    return None;
-                };
-                if epb.caplen < epb.origlen {
-                    self.counts.frames += 1;
-                    self.counts.damaged += 1;
-                    return None;
-                }
-                let ticks = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
-                let time = i.offset as f64
-                    + (ticks / i.resolution) as f64
-                    + (ticks % i.resolution) as f64 / i.resolution as f64;
-                let len = (epb.caplen as usize).min(epb.data.len());
-                Some((time, iface, epb.data[..len].to_vec()))
-            }
-            PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
-                let len = (spb.origlen as usize).min(spb.data.len());
-                Some((0.0, 0, spb.data[..len].to_vec()))
-            }
-            PcapBlockOwned::NG(_) => None,
-        }
-    }
-
     /// The UDP datagram in a frame, after reassembly when it is a fragment.
     fn udp_of(&mut self, time: f64, iface: usize, frame: &[u8]) -> Option<UdpPacket> {
         let linktype = self
+            .links
             .interfaces
             .get(iface)
             .map(|i| i.linktype)
@@ -418,6 +363,81 @@ fn parse_ipv6(ip: &[u8]) -> Ip<'_> {
     }
 }
 
+impl Links {
+    /// The capture time, interface and bytes of a data block; headers update the state.
+    fn frame_of(
+        &mut self,
+        block: PcapBlockOwned<'_>,
+        counts: &mut PcapCounts,
+    ) -> Option<(f64, usize, Vec<u8>)> {
+        match block {
+            PcapBlockOwned::LegacyHeader(h) => {
+                self.legacy_nanos = h.is_nanosecond_precision();
+                self.interfaces = vec![Interface {
+                    linktype: h.network,
+                    resolution: if self.legacy_nanos {
+                        1_000_000_000
+                    } else {
+                        1_000_000
+                    },
+                    offset: 0,
+                }];
+                None
+            }
+            PcapBlockOwned::Legacy(b) => {
+                if b.caplen < b.origlen {
+                    counts.frames += 1;
+                    counts.damaged += 1;
+                    return None;
+                }
+                let unit = if self.legacy_nanos { 1e-9 } else { 1e-6 };
+                Some((
+                    b.ts_sec as f64 + b.ts_usec as f64 * unit,
+                    0,
+                    b.data.to_vec(),
+                ))
+            }
+            PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+                // Interface ids restart in every section.
+                self.interfaces.clear();
+                None
+            }
+            PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+                self.interfaces.push(Interface {
+                    linktype: idb.linktype,
+                    resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+                    offset: idb.ts_offset(),
+                });
+                None
+            }
+            PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
+                let iface = epb.if_id as usize;
+                let Some(i) = self.interfaces.get(iface).copied() else {
+                    counts.frames += 1;
+                    counts.damaged += 1;
+                    return None;
+                };
+                if epb.caplen < epb.origlen {
+                    counts.frames += 1;
+                    counts.damaged += 1;
+                    return None;
+                }
+                let ticks = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
+                let time = i.offset as f64
+                    + (ticks / i.resolution) as f64
+                    + (ticks % i.resolution) as f64 / i.resolution as f64;
+                let len = (epb.caplen as usize).min(epb.data.len());
+                Some((time, iface, epb.data[..len].to_vec()))
+            }
+            PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
+                let len = (spb.origlen as usize).min(spb.data.len());
+                Some((0.0, 0, spb.data[..len].to_vec()))
+            }
+            PcapBlockOwned::NG(_) => None,
+        }
+    }
+}
+
 /// Datagrams being reassembled from their fragments.
 #[derive(Default)]
 struct Fragments {
@@ -560,9 +580,12 @@ pub(crate) mod tests {
         let mut pieces = ethernet_udp(&payload, 7502, 9, 1480);
         assert_eq!(pieces.len(), 3);
         pieces.swap(0, 2);
-        let mut frames: Vec<(f64, Vec<u8>)> =
-            pieces.into_iter().map(|f| (100.25, f)).collect();
-        frames.extend(ethernet_udp(&[1, 2, 3], 2368, 10, 1480).into_iter().map(|f| (101.5, f)));
+        let mut frames: Vec<(f64, Vec<u8>)> = pieces.into_iter().map(|f| (100.25, f)).collect();
+        frames.extend(
+            ethernet_udp(&[1, 2, 3], 2368, 10, 1480)
+                .into_iter()
+                .map(|f| (101.5, f)),
+        );
         let (packets, counts, warnings) = read_all(&legacy_pcap(&frames));
         assert_eq!(packets.len(), 2, "{counts:?}");
         assert_eq!(packets[0].payload, payload);
@@ -576,7 +599,12 @@ pub(crate) mod tests {
     #[test]
     fn a_capture_cut_short_is_read_up_to_the_cut() {
         let frames: Vec<(f64, Vec<u8>)> = (0..5)
-            .map(|i| (i as f64, ethernet_udp(&[i as u8; 100], 2368, i, 1480).remove(0)))
+            .map(|i| {
+                (
+                    i as f64,
+                    ethernet_udp(&[i as u8; 100], 2368, i, 1480).remove(0),
+                )
+            })
             .collect();
         let bytes = legacy_pcap(&frames);
         let (packets, _, warnings) = read_all(&bytes[..bytes.len() - 30]);

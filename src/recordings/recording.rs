@@ -196,7 +196,10 @@ impl ScanSource for FileSource {
                 cloud: loaded.cloud,
                 dropped_non_finite: loaded.dropped_non_finite,
                 label: self.recording.scan_path(i).display().to_string(),
-                reference: self.recording.reference().and_then(|r| r.poses.get(i).copied()),
+                reference: self
+                    .recording
+                    .reference()
+                    .and_then(|r| r.poses.get(i).copied()),
                 time_field,
                 partial: false,
                 odometry: None,
@@ -204,7 +207,7 @@ impl ScanSource for FileSource {
         }))
     }
 
-    fn skip(&mut self, n: usize) -> Result<()> {
+    fn skip_scans(&mut self, n: usize) -> Result<()> {
         self.next = (self.next + n).min(self.recording.len());
         Ok(())
     }

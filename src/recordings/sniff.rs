@@ -142,10 +142,7 @@ mod tests {
 
     #[test]
     fn magic_bytes_name_the_container() {
-        assert_eq!(
-            Kind::from_magic(b"#ROSBAG V2.0\nxyz"),
-            Some(Kind::Ros1Bag)
-        );
+        assert_eq!(Kind::from_magic(b"#ROSBAG V2.0\nxyz"), Some(Kind::Ros1Bag));
         assert_eq!(Kind::from_magic(b"\x89MCAP0\r\n\x01"), Some(Kind::Mcap));
         assert_eq!(Kind::from_magic(b"SQLite format 3\0"), Some(Kind::Db3));
         assert_eq!(
@@ -164,8 +161,11 @@ mod tests {
     fn folders_and_misnamed_files() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(Kind::of(dir.path()).unwrap(), Kind::Folder);
-        std::fs::write(dir.path().join("metadata.yaml"), "rosbag2_bagfile_information:\n")
-            .unwrap();
+        std::fs::write(
+            dir.path().join("metadata.yaml"),
+            "rosbag2_bagfile_information:\n",
+        )
+        .unwrap();
         assert_eq!(Kind::of(dir.path()).unwrap(), Kind::Ros2Folder);
         let fake = dir.path().join("x.mcap");
         std::fs::write(&fake, b"hello").unwrap();
@@ -173,8 +173,14 @@ mod tests {
         assert!(e.contains("x.mcap") && e.contains("first bytes"), "{e}");
         let scan = dir.path().join("000000.pcd");
         std::fs::write(&scan, b"# .PCD").unwrap();
-        assert!(Kind::of(&scan).unwrap_err().to_string().contains("one scan file"));
+        assert!(Kind::of(&scan)
+            .unwrap_err()
+            .to_string()
+            .contains("one scan file"));
         let missing = dir.path().join("nothing");
-        assert!(Kind::of(&missing).unwrap_err().to_string().contains("no such"));
+        assert!(Kind::of(&missing)
+            .unwrap_err()
+            .to_string()
+            .contains("no such"));
     }
 }

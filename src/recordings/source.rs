@@ -95,7 +95,7 @@ pub trait ScanSource: Send {
     fn next_scan(&mut self) -> Option<Result<SourceScan>>;
 
     /// Skips `n` scans; sources that can jump do so without decoding them.
-    fn skip(&mut self, n: usize) -> Result<()> {
+    fn skip_scans(&mut self, n: usize) -> Result<()> {
         for _ in 0..n {
             match self.next_scan() {
                 Some(Ok(_)) => {}
