@@ -57,10 +57,7 @@ pub fn parse_relations(path: &Path, text: &str) -> Result<Vec<Relation>> {
             return Err(Error::line(
                 path,
                 i + 1,
-                format!(
-                    "{} fields, expected 8: t1 t2 x y z roll pitch yaw",
-                    v.len()
-                ),
+                format!("{} fields, expected 8: t1 t2 x y z roll pitch yaw", v.len()),
             ));
         };
         out.push(Relation {
@@ -106,9 +103,9 @@ pub struct Spread {
 impl Spread {
     /// The spread of `v` (zeros when empty).
     pub fn of(v: impl Iterator<Item = f64> + Clone) -> Spread {
-        let (n, sum, max) = v
-            .clone()
-            .fold((0usize, 0.0, 0.0f64), |(n, s, m), x| (n + 1, s + x, m.max(x)));
+        let (n, sum, max) = v.clone().fold((0usize, 0.0, 0.0f64), |(n, s, m), x| {
+            (n + 1, s + x, m.max(x))
+        });
         if n == 0 {
             return Spread::default();
         }
@@ -307,9 +304,16 @@ mod tests {
         let r = parse_relations(p, "# c\n1 2 0.5 0 0 0 0 0.1\n\n").unwrap();
         assert_eq!(r.len(), 1);
         assert!((r[0].delta.rotation.angle() - 0.1).abs() < 1e-12);
-        let e = parse_relations(p, "1 2 0.5 0 0 0 0\n").unwrap_err().to_string();
-        assert!(e.contains("x.relations") && e.contains('1') && e.contains("8"), "{e}");
-        let e = parse_relations(p, "1 2 a 0 0 0 0 0\n").unwrap_err().to_string();
+        let e = parse_relations(p, "1 2 0.5 0 0 0 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("x.relations") && e.contains('1') && e.contains("8"),
+            "{e}"
+        );
+        let e = parse_relations(p, "1 2 a 0 0 0 0 0\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not a finite number"), "{e}");
         assert!(parse_relations(p, "# nothing\n").is_err());
     }

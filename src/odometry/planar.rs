@@ -17,7 +17,9 @@ use super::auto::Auto;
 use super::estimator::{ScanResult, ScanStatus, StageTimes};
 use super::local_map::LocalMap;
 use super::params::{Kernel, ResolvedParams};
-use super::planar_registration::{line_normals, register_planar, Planar, PlanarSettings, PosePrior};
+use super::planar_registration::{
+    line_normals, register_planar, Planar, PlanarRegistration, PlanarSettings, PosePrior,
+};
 use super::threshold::AdaptiveThreshold;
 use crate::cloud::PointCloud;
 use crate::filters::range::measured_range;
@@ -49,7 +51,10 @@ pub struct PlanarParams {
     /// benchmark logs' wheels err by degrees over metres), so it is loose: the scans, which
     /// see walls, decide the heading.
     pub wheel_yaw_sigma_deg: f64,
-    /// Farthest range used, metres. auto: `R`.
+    /// Farthest range used, metres. auto: every return the scanner gives (no limit): a
+    /// planar scan is thin, and its far returns (a corridor's end) hold the directions the
+    /// near walls leave free. The local map keeps the voxels within the farthest range seen
+    /// so far (99th percentile of each keyframe's ranges) of the robot.
     pub max_range: Auto,
     /// Closest range used, metres. auto: `max(0.05, 0.01 R)`.
     pub min_range: Auto,
@@ -71,6 +76,9 @@ pub struct PlanarParams {
     /// Noise of a point residual, metres: weighs the wheel prior against the points.
     /// auto: `voxel_size / 2`.
     pub residual_sigma: Auto,
+    /// The registration's last pass keeps matches within 3 times this (metres) and weighs
+    /// them with a Cauchy kernel of this scale. auto: `residual_sigma / 2`.
+    pub refine_sigma: Auto,
     /// Gauss-Newton iterations at most per registration.
     pub max_iterations: usize,
     /// Stop when the update is smaller than this (metres plus radians).
@@ -79,7 +87,8 @@ pub struct PlanarParams {
     /// voxels of it).
     pub normal_window: usize,
     /// Insert a scan in the local map when it moved this far from the last inserted one,
-    /// metres. auto: `voxel_size`.
+    /// metres. auto: `3 × voxel_size` (a scan registers against keyframes it overlaps
+    /// almost wholly; fewer keyframes, less drift stored in the map).
     pub keyframe_distance: Auto,
     /// Insert a scan in the local map when it turned this much since the last inserted
     /// one, degrees.
@@ -110,11 +119,12 @@ impl Default for PlanarParams {
             initial_sigma: Auto::Auto,
             min_motion: Auto::Auto,
             residual_sigma: Auto::Auto,
+            refine_sigma: Auto::Auto,
             max_iterations: 50,
             convergence: 1e-5,
             normal_window: 5,
             keyframe_distance: Auto::Auto,
-            keyframe_angle: 2.0,
+            keyframe_angle: 5.0,
             min_inlier_ratio: 0.2,
             min_points: 20,
             max_gap: Auto::Auto,
@@ -180,6 +190,8 @@ pub struct PlanarResolved {
     pub min_motion: f64,
     /// See [`PlanarParams::residual_sigma`].
     pub residual_sigma: f64,
+    /// See [`PlanarParams::refine_sigma`].
+    pub refine_sigma: f64,
     /// See [`PlanarParams::keyframe_distance`].
     pub keyframe_distance: f64,
 }
@@ -221,25 +233,31 @@ impl PlanarParams {
     pub fn resolve(&self, cloud: &PointCloud) -> Option<PlanarResolved> {
         let r = measured_range(cloud)?;
         let spacing = beam_spacing(cloud)?;
-        let mut ranges: Vec<f64> = cloud.points().iter().map(|p| p.coords.xy().norm()).collect();
+        let mut ranges: Vec<f64> = cloud
+            .points()
+            .iter()
+            .map(|p| p.coords.xy().norm())
+            .collect();
         let k = ranges.len() / 2;
         let (_, median, _) = ranges.select_nth_unstable_by(k, f64::total_cmp);
         let median = *median;
-        let max_range = self.max_range.resolve(|| r);
+        let max_range = self.max_range.resolve(|| f64::INFINITY);
         let voxel_size = self
             .voxel_size
-            .resolve(|| (2.0 * median * spacing).clamp(0.02, (max_range / 50.0).max(0.02)));
+            .resolve(|| (2.0 * median * spacing).clamp(0.02, (r / 50.0).max(0.02)));
+        let residual_sigma = self.residual_sigma.resolve(|| voxel_size / 2.0);
         Some(PlanarResolved {
             sensor_range: r,
             beam_spacing: spacing,
             median_range: median,
             max_range,
-            min_range: self.min_range.resolve(|| (0.01 * max_range).max(0.05)),
+            min_range: self.min_range.resolve(|| (0.01 * r).max(0.05)),
             voxel_size,
-            initial_sigma: self.initial_sigma.resolve(|| (0.01 * max_range).max(0.1)),
+            initial_sigma: self.initial_sigma.resolve(|| (0.01 * r).max(0.1)),
             min_motion: self.min_motion.resolve(|| voxel_size / 10.0),
-            residual_sigma: self.residual_sigma.resolve(|| voxel_size / 2.0),
-            keyframe_distance: self.keyframe_distance.resolve(|| voxel_size),
+            residual_sigma,
+            refine_sigma: self.refine_sigma.resolve(|| residual_sigma / 2.0),
+            keyframe_distance: self.keyframe_distance.resolve(|| 3.0 * voxel_size),
         })
     }
 }
@@ -248,8 +266,20 @@ impl PlanarParams {
 struct State {
     stamp: f64,
     pose: Planar,
-    /// The wheels' pose at this scan, when known.
-    wheels: Option<Planar>,
+}
+
+/// Iterations of a candidate's coarse alignment at most.
+const COARSE_ITERATIONS: usize = 15;
+
+/// The 99th percentile of the points' ranges, metres.
+fn far_range(points: &[Vector2<f64>]) -> Option<f64> {
+    if points.is_empty() {
+        return None;
+    }
+    let mut r: Vec<f64> = points.iter().map(|p| p.norm()).collect();
+    let k = ((r.len() - 1) as f64 * 0.99) as usize;
+    let (_, v, _) = r.select_nth_unstable_by(k, f64::total_cmp);
+    Some(*v)
 }
 
 /// Planar scan-to-map odometry (see the module's documentation).
@@ -265,6 +295,12 @@ pub struct PlanarOdometry {
     last_keyframe: Option<Planar>,
     intervals: Vec<f64>,
     index: usize,
+    /// The estimated pose and the wheels' pose at the last scan whose wheel reading was
+    /// fresh (not a repeat of the one before).
+    anchor: Option<(Planar, Planar)>,
+    /// The farthest range seen so far (99th percentile of each keyframe's): the local map
+    /// keeps the voxels within it.
+    reach: f64,
 }
 
 impl PlanarOdometry {
@@ -280,6 +316,8 @@ impl PlanarOdometry {
             last_keyframe: None,
             intervals: Vec::new(),
             index: 0,
+            anchor: None,
+            reach: 0.0,
         }
     }
 
@@ -309,6 +347,13 @@ impl PlanarOdometry {
     /// odometry's pose at its time when the recording has it. Scans are taken in the order
     /// given, even when their stamps go backwards (some logs' do): such a step predicts
     /// from the wheels alone, or no motion.
+    ///
+    /// The prediction is in doubt when the wheels and the last motion continued disagree
+    /// (wheels slip, and some logs' odometry stalls for a few scans and then jumps): each
+    /// of the wheels' pose, the continued motion, and the wheels' position with the
+    /// continued heading is then aligned coarsely, and the best fit goes on to the fine
+    /// registration. The wheel prior holds there only in what the winner took from the
+    /// wheels.
     pub fn process(&mut self, cloud: &PointCloud, wheels: Option<&Isometry3<f64>>) -> ScanResult {
         let start = Instant::now();
         let index = self.index;
@@ -319,12 +364,15 @@ impl PlanarOdometry {
             .filter(|w| w.iter().all(|v| v.is_finite()));
         if self.resolved.is_none() {
             if let Some(r) = self.params.resolve(cloud) {
-                self.map = Some(LocalMap::new(r.voxel_size, self.params.max_points_per_voxel));
+                self.map = Some(
+                    LocalMap::new(r.voxel_size, self.params.max_points_per_voxel).without_planes(),
+                );
                 self.threshold = Some(AdaptiveThreshold::new(
                     r.initial_sigma,
                     r.min_motion,
-                    r.max_range,
+                    r.sensor_range,
                 ));
+                self.reach = r.sensor_range;
                 self.resolved = Some(r);
             }
         }
@@ -336,18 +384,19 @@ impl PlanarOdometry {
             }
         }
         let gap = forward.is_some_and(|dt| dt > self.max_gap());
-        // The wheels' motion since the last scan, when both scans have it.
-        let wheel_step = self
-            .last
-            .and_then(|l| l.wheels)
-            .zip(wheels)
-            .map(|(a, b)| between(&a, &b));
-        let predicted = match (&self.last, wheel_step, forward) {
-            (Some(l), Some(step), _) => compose(&l.pose, &step),
-            (Some(l), None, Some(dt)) if !gap => compose(&l.pose, &(self.velocity * dt)),
-            (Some(l), _, _) => l.pose,
-            (None, _, _) => Planar::zeros(),
+        // Wheels repeating the last reading exactly bring no news (a stalled odometry
+        // message, or a robot standing still): the scan is predicted as without wheels, and
+        // the next fresh reading is taken against the last fresh one.
+        let fresh = wheels.filter(|w| self.anchor.is_none_or(|(_, a)| a != *w));
+        let from_wheels = fresh
+            .zip(self.anchor)
+            .map(|(w, (pose, a))| compose(&pose, &between(&a, &w)));
+        let continued = match (&self.last, forward) {
+            (Some(l), Some(dt)) if !gap => compose(&l.pose, &(self.velocity * dt)),
+            (Some(l), _) => l.pose,
+            (None, _) => Planar::zeros(),
         };
+        let predicted = from_wheels.unwrap_or(continued);
         let mut result = ScanResult {
             index,
             stamp: cloud.stamp,
@@ -367,7 +416,7 @@ impl PlanarOdometry {
         };
         let Some(rp) = self.resolved.clone() else {
             result.note = Some("too few returns to measure the scanner: pose predicted".into());
-            return self.finish(result, predicted, wheels, start);
+            return self.finish(result, predicted, fresh, start);
         };
         let t0 = Instant::now();
         let (frame, source, normals) = self.preprocess(cloud, &rp, forward);
@@ -379,7 +428,7 @@ impl PlanarOdometry {
                 source.len(),
                 self.params.min_points
             ));
-            return self.finish(result, predicted, wheels, start);
+            return self.finish(result, predicted, fresh, start);
         }
         let threshold = self.threshold.as_mut().expect("set with resolved");
         let map = self.map.as_mut().expect("set with resolved");
@@ -401,18 +450,87 @@ impl PlanarOdometry {
                 max_iterations: self.params.max_iterations,
                 convergence: self.params.convergence,
             };
-            let prior = wheel_step.map(|step| {
-                let distance = step.xy().norm();
+            // The candidates, the wheels' first: (pose, takes the wheels' position, takes
+            // their heading).
+            let mut candidates = vec![(predicted, from_wheels.is_some(), from_wheels.is_some())];
+            if let Some(w) = from_wheels {
+                candidates.push((Planar::new(w.x, w.y, continued.z), true, false));
+                candidates.push((continued, false, false));
+            }
+            // Candidates closer to the first than the fine stage reaches (a third of its
+            // threshold, the rotation measured at the sensor's range) add nothing.
+            let reach = sigma;
+            let first_guess = candidates[0].0;
+            candidates.retain(|c| {
+                let d = between(&first_guess, &c.0);
+                c.0 == first_guess || d.xy().norm() + rp.sensor_range * d.z.abs() > reach
+            });
+            let mut start_pose = predicted;
+            let (mut use_position, mut use_heading) = (candidates[0].1, candidates[0].2);
+            if candidates.len() > 1 {
+                let coarse = PlanarSettings {
+                    kernel_scale: settings.kernel_scale * 3.0,
+                    max_iterations: COARSE_ITERATIONS,
+                    convergence: 1e-4,
+                    ..settings
+                };
+                let pts: Vec<_> = source.iter().step_by(2).copied().collect();
+                let nrm: Vec<_> = normals.iter().step_by(2).copied().collect();
+                let mut best = f64::INFINITY;
+                for &(c, position, heading) in &candidates {
+                    let r = register_planar(&pts, &nrm, map, c, None, &coarse);
+                    result.iterations += r.iterations;
+                    let score = r.rms / (r.correspondences.max(1) as f64 / pts.len() as f64);
+                    if score < best {
+                        best = score;
+                        start_pose = r.pose;
+                        (use_position, use_heading) = (position, heading);
+                    }
+                }
+            }
+            let prior = from_wheels.filter(|_| use_position).map(|mean| {
+                let step = self
+                    .anchor
+                    .map_or(Planar::zeros(), |(p, _)| between(&p, &mean));
                 PosePrior {
-                    mean: predicted,
-                    sigma_position: self.params.wheel_sigma + self.params.wheel_slip * distance,
-                    sigma_yaw: self.params.wheel_yaw_sigma_deg.to_radians()
-                        + self.params.wheel_slip * step.z.abs(),
+                    mean,
+                    sigma_position: self.params.wheel_sigma
+                        + self.params.wheel_slip * step.xy().norm(),
+                    sigma_yaw: if use_heading {
+                        self.params.wheel_yaw_sigma_deg.to_radians()
+                            + self.params.wheel_slip * step.z.abs()
+                    } else {
+                        f64::INFINITY
+                    },
                     point_sigma: rp.residual_sigma,
                 }
             });
-            let reg = register_planar(&source, &normals, map, predicted, prior.as_ref(), &settings);
-            result.iterations = reg.iterations;
+            let reg = register_planar(
+                &source,
+                &normals,
+                map,
+                start_pose,
+                prior.as_ref(),
+                &settings,
+            );
+            result.iterations += reg.iterations;
+            // The last pass, tight: once aligned, a match farther than a few point noises is
+            // another surface (clutter, a person), and the wide threshold that found the
+            // alignment would let it pull.
+            let refine = PlanarSettings {
+                max_correspondence: 3.0 * rp.refine_sigma,
+                kernel_scale: rp.refine_sigma,
+                kernel: Kernel::Cauchy,
+                ..settings
+            };
+            let last = register_planar(&source, &normals, map, reg.pose, prior.as_ref(), &refine);
+            result.iterations += last.iterations;
+            // The fit figures stay the wide pass's: they judge the alignment, not the noise.
+            let reg = PlanarRegistration {
+                correspondences: reg.correspondences,
+                rms: reg.rms,
+                ..last
+            };
             result.correspondences = reg.correspondences;
             result.rms = reg.rms;
             result.inlier_ratio = reg.correspondences as f64 / source.len() as f64;
@@ -443,14 +561,21 @@ impl PlanarOdometry {
             });
         if is_keyframe {
             let t2 = Instant::now();
+            if let Some(r) = far_range(&frame) {
+                self.reach = self.reach.max(r);
+            }
             let place = isometry_of(&pose);
-            let world: Vec<Point3<f64>> = frame.iter().map(|p| place * Point3::new(p.x, p.y, 0.0)).collect();
-            map.update(&world, &Point3::new(pose.x, pose.y, 0.0), rp.max_range);
+            let world: Vec<Point3<f64>> = frame
+                .iter()
+                .map(|p| place * Point3::new(p.x, p.y, 0.0))
+                .collect();
+            let keep = self.reach.min(rp.max_range);
+            map.update(&world, &Point3::new(pose.x, pose.y, 0.0), keep);
             self.last_keyframe = Some(pose);
             result.keyframe = true;
             result.ms.map_update = ms(t2);
         }
-        self.finish(result, pose, wheels, start)
+        self.finish(result, pose, fresh, start)
     }
 
     /// Range crop, the map's points (voxel / 2 grid) and the registration source (voxel
@@ -461,7 +586,11 @@ impl PlanarOdometry {
         cloud: &PointCloud,
         rp: &PlanarResolved,
         dt: Option<f64>,
-    ) -> (Vec<Vector2<f64>>, Vec<Vector2<f64>>, Vec<Option<Vector2<f64>>>) {
+    ) -> (
+        Vec<Vector2<f64>>,
+        Vec<Vector2<f64>>,
+        Vec<Option<Vector2<f64>>>,
+    ) {
         let times = cloud.time().filter(|_| dt.is_some());
         let v = self.velocity;
         let kept: Vec<Vector2<f64>> = cloud
@@ -499,7 +628,7 @@ impl PlanarOdometry {
         &mut self,
         mut result: ScanResult,
         pose: Planar,
-        wheels: Option<Planar>,
+        fresh: Option<Planar>,
         start: Instant,
     ) -> ScanResult {
         if let Some(l) = &self.last {
@@ -509,13 +638,15 @@ impl PlanarOdometry {
                 self.velocity = step / dt;
             }
         }
+        if let Some(w) = fresh {
+            self.anchor = Some((pose, w));
+        }
         result.pose = isometry_of(&pose);
         let v = self.velocity;
         result.twist = Twist::new(v.x, v.y, 0.0, 0.0, 0.0, v.z);
         self.last = Some(State {
             stamp: result.stamp,
             pose,
-            wheels,
         });
         result.ms.total = ms(start);
         result
@@ -590,9 +721,14 @@ mod tests {
             let mut worst: f64 = 0.0;
             for i in 0..40 {
                 let s = i as f64 * 0.2;
-                let truth = Planar::new(-3.0 + 0.05 * i as f64, -1.0 + 0.02 * i as f64, 0.3 * s.sin());
+                let truth = Planar::new(
+                    -3.0 + 0.05 * i as f64,
+                    -1.0 + 0.02 * i as f64,
+                    0.3 * s.sin(),
+                );
                 // Wheels that drift: 3 % long and turning 0.2° a scan too much.
-                let wheels = Planar::new(truth.x * 1.03, truth.y * 1.03, truth.z + 0.0035 * i as f64);
+                let wheels =
+                    Planar::new(truth.x * 1.03, truth.y * 1.03, truth.z + 0.0035 * i as f64);
                 let r = odo.process(
                     &scan_from(&truth, s),
                     with_wheels.then(|| isometry_of(&wheels)).as_ref(),
@@ -603,7 +739,10 @@ mod tests {
                 let est = planar_of(&r.pose);
                 let want = between(&first, &truth);
                 worst = worst.max((est.xy() - want.xy()).norm());
-                assert!(wrap(est.z - want.z).abs() < 0.3f64.to_radians(), "scan {i}: {est:?} vs {want:?}");
+                assert!(
+                    wrap(est.z - want.z).abs() < 0.3f64.to_radians(),
+                    "scan {i}: {est:?} vs {want:?}"
+                );
             }
             assert!(worst < 0.02, "wheels {with_wheels}: {worst}");
         }

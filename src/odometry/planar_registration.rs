@@ -97,7 +97,8 @@ pub fn register_planar(
             let rp = rotate(pose.z, *p);
             let q = rp + pose.xy();
             let query = Point3::new(q.x, q.y, 0.0);
-            let Some(nn) = map.nearest_near(Density::Full, &query, s.max_correspondence, &mut hints[i])
+            let Some(nn) =
+                map.nearest_near(Density::Full, &query, s.max_correspondence, &mut hints[i])
             else {
                 continue;
             };
@@ -178,14 +179,22 @@ pub fn register_planar(
 /// than 3 points lie near or they do not line up (the smaller spread across the line above
 /// a tenth of the larger along it). Scans keep their beam order through the readers and
 /// the range crop, so neighbours in the list are neighbours on the wall.
-pub fn line_normals(points: &[Vector2<f64>], window: usize, radius: f64) -> Vec<Option<Vector2<f64>>> {
+pub fn line_normals(
+    points: &[Vector2<f64>],
+    window: usize,
+    radius: f64,
+) -> Vec<Option<Vector2<f64>>> {
     let r2 = radius * radius;
     (0..points.len())
         .map(|i| {
             let p = points[i];
             let lo = i.saturating_sub(window);
             let hi = (i + window + 1).min(points.len());
-            let near = || points[lo..hi].iter().filter(|q| (*q - p).norm_squared() <= r2);
+            let near = || {
+                points[lo..hi]
+                    .iter()
+                    .filter(|q| (*q - p).norm_squared() <= r2)
+            };
             let n = near().count();
             if n < 3 {
                 return None;

@@ -532,9 +532,7 @@ pub fn open(path: &Path, options: &OpenOptions) -> Result<CarmenSource> {
         };
         return Err(Error::format(
             path,
-            format!(
-                "no laser lines (FLASER, ROBOTLASER1 or RAWLASER1) in this CARMEN log: {seen}"
-            ),
+            format!("no laser lines (FLASER, ROBOTLASER1 or RAWLASER1) in this CARMEN log: {seen}"),
         ));
     };
     let mut warnings = Vec::new();
@@ -831,7 +829,7 @@ mod tests {
             180.0,
         )
         .unwrap();
-        assert_eq!(l.laser_offset.map(|o| o.x), Some(0.2));
+        assert!((l.laser_offset.unwrap().x - 0.2).abs() < 1e-12);
         let c = l.cloud(Pose2::default(), None).unwrap();
         assert!((c.points()[0] - Point3::new(3.2, 0.0, 0.0)).norm() < 1e-12);
         assert_eq!(c.intensity(), Some(&[77.0f32][..]));
@@ -846,7 +844,10 @@ mod tests {
         assert!(matches!(e, Err(LineError::CountMismatch(_))), "{e:?}");
         let e = parse_laser_line(&line("FLASER 99999999999 1.0"), 180.0);
         assert!(matches!(e, Err(LineError::Malformed(_))), "{e:?}");
-        let e = parse_laser_line(&line("RAWLASER1 0 0 3.1 0.1 50 0.01 0 18446744073709551615"), 180.0);
+        let e = parse_laser_line(
+            &line("RAWLASER1 0 0 3.1 0.1 50 0.01 0 18446744073709551615"),
+            180.0,
+        );
         assert!(matches!(e, Err(LineError::Malformed(_))), "{e:?}");
     }
 
