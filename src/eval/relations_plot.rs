@@ -76,15 +76,12 @@ pub fn draw(
             continue;
         };
         let series = chart
-            .draw_series(
-                [
-                    PathElement::new(vec![a, b], red.stroke_width(2)).into_dyn(),
-                    Circle::new(a, 3, red.filled()).into_dyn(),
-                    Circle::new(b, 3, red.filled()).into_dyn(),
-                    Text::new(format!("{}", k + 1), b, ("sans-serif", 13)).into_dyn(),
-                ]
-                .into_iter(),
-            )
+            .draw_series([
+                PathElement::new(vec![a, b], red.stroke_width(2)).into_dyn(),
+                Circle::new(a, 3, red.filled()).into_dyn(),
+                Circle::new(b, 3, red.filled()).into_dyn(),
+                Text::new(format!("{}", k + 1), b, ("sans-serif", 13)).into_dyn(),
+            ])
             .map_err(|e| err(e.to_string()))?;
         if first {
             series

@@ -581,16 +581,7 @@ impl PlanarOdometry {
     /// Range crop, the map's points (voxel / 2 grid) and the registration source (voxel
     /// grid) with its line normals, de-skewed with the last velocity when the points have
     /// times.
-    fn preprocess(
-        &self,
-        cloud: &PointCloud,
-        rp: &PlanarResolved,
-        dt: Option<f64>,
-    ) -> (
-        Vec<Vector2<f64>>,
-        Vec<Vector2<f64>>,
-        Vec<Option<Vector2<f64>>>,
-    ) {
+    fn preprocess(&self, cloud: &PointCloud, rp: &PlanarResolved, dt: Option<f64>) -> Preprocessed {
         let times = cloud.time().filter(|_| dt.is_some());
         let v = self.velocity;
         let kept: Vec<Vector2<f64>> = cloud
@@ -652,6 +643,14 @@ impl PlanarOdometry {
         result
     }
 }
+
+/// A scan made ready: the points a keyframe gives the map, the registration source, and
+/// the source's line normals.
+type Preprocessed = (
+    Vec<Vector2<f64>>,
+    Vec<Vector2<f64>>,
+    Vec<Option<Vector2<f64>>>,
+);
 
 /// Indices of the first point in each square cell of edge `size`, in the points' order.
 fn first_per_voxel(points: &[Vector2<f64>], size: f64) -> Vec<usize> {

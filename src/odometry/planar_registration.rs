@@ -211,7 +211,7 @@ pub fn line_normals(
             let half_trace = (sxx + syy) / 2.0;
             let root = (((sxx - syy) / 2.0).powi(2) + sxy * sxy).sqrt();
             let (large, small) = (half_trace + root, half_trace - root);
-            if !(large > 0.0) || small > 0.1 * large {
+            if large.is_nan() || large <= 0.0 || small > 0.1 * large {
                 return None;
             }
             // The line's direction is the large eigenvalue's eigenvector; the normal is

@@ -475,10 +475,7 @@ pub fn saturation(lines: &[LaserLine]) -> Option<f64> {
     if !max.is_finite() || max <= 0.0 {
         return None;
     }
-    let holding = lines
-        .iter()
-        .filter(|l| l.ranges.iter().any(|&r| r == max))
-        .count();
+    let holding = lines.iter().filter(|l| l.ranges.contains(&max)).count();
     (holding * 10 >= lines.len() && holding >= 2).then_some(max)
 }
 
