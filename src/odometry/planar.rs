@@ -748,6 +748,22 @@ mod tests {
     }
 
     #[test]
+    fn time_going_backwards_keeps_the_order_and_the_track() {
+        let mut odo = PlanarOdometry::new(PlanarParams::default());
+        let stamps = [0.0, 0.2, 0.1, 0.3, 0.25, 0.5];
+        for (i, &t) in stamps.iter().enumerate() {
+            let truth = Planar::new(-3.0 + 0.05 * i as f64, -1.0, 0.02 * i as f64);
+            let wheels = isometry_of(&truth);
+            let r = odo.process(&scan_from(&truth, t), Some(&wheels));
+            assert_eq!(r.stamp, t);
+            assert_eq!(r.status, ScanStatus::Ok, "scan {i}: {:?}", r.note);
+            let want = between(&Planar::new(-3.0, -1.0, 0.0), &truth);
+            let est = planar_of(&r.pose);
+            assert!((est - want).norm() < 0.01, "scan {i}: {est:?} vs {want:?}");
+        }
+    }
+
+    #[test]
     fn measures_the_scanner() {
         let c = scan_from(&Planar::new(0.0, 0.0, 0.0), 0.0);
         let r = PlanarParams::default().resolve(&c).unwrap();
