@@ -60,8 +60,13 @@ pub struct PlanarRegistration {
 }
 
 /// The 2D rotation of `yaw` applied to `(x, y)`.
+#[cfg(test)]
 fn rotate(yaw: f64, v: Vector2<f64>) -> Vector2<f64> {
-    let (s, c) = yaw.sin_cos();
+    turn(yaw.sin_cos(), v)
+}
+
+/// The 2D rotation of sine and cosine `(s, c)` applied to `(x, y)`.
+fn turn((s, c): (f64, f64), v: Vector2<f64>) -> Vector2<f64> {
     Vector2::new(c * v.x - s * v.y, s * v.x + c * v.y)
 }
 
@@ -93,8 +98,9 @@ pub fn register_planar(
         let mut h = Matrix3::<f64>::zeros();
         let mut g = Vector3::<f64>::zeros();
         let (mut count, mut sse) = (0usize, 0.0);
+        let sc = pose.z.sin_cos();
         for (i, p) in points.iter().enumerate() {
-            let rp = rotate(pose.z, *p);
+            let rp = turn(sc, *p);
             let q = rp + pose.xy();
             let query = Point3::new(q.x, q.y, 0.0);
             let Some(nn) =
@@ -107,7 +113,7 @@ pub fn register_planar(
             let dq = Vector2::new(-rp.y, rp.x);
             match normals.get(i).copied().flatten() {
                 Some(n) => {
-                    let nw = rotate(pose.z, n);
+                    let nw = turn(sc, n);
                     let r = nw.dot(&diff);
                     // The normal turns with the scan: d nw / d yaw = (−nw.y, nw.x).
                     let j = Vector3::new(
