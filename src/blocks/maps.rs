@@ -124,6 +124,7 @@ impl Block for KeyframesReader {
                 cloud: Arc::new(cloud),
                 source: map.scan_path(k).display().to_string().into(),
                 reference: k.reference(),
+                odometry: None,
                 pose: Some(pose),
                 twist: Some(k.twist()),
             };

@@ -26,6 +26,9 @@ pub struct Scan {
     pub source: Arc<str>,
     /// Reference pose of the recording, when known.
     pub reference: Option<Isometry3<f64>>,
+    /// Odometry pose from the platform's wheels, when the recording has it (planar robots'
+    /// logs): the motion prior of the planar odometry.
+    pub odometry: Option<Isometry3<f64>>,
     /// Estimated pose, once the odometry has seen the scan.
     pub pose: Option<Isometry3<f64>>,
     /// Estimated body twist over the sweep, once the odometry has seen the scan.

@@ -8,6 +8,7 @@ pub mod map_writers;
 pub mod maps;
 pub mod messages;
 pub mod odometry;
+pub mod planar_odometry;
 pub mod readers;
 pub mod viewer;
 pub mod writers;
@@ -21,6 +22,7 @@ pub fn registry() -> Registry {
         .into_iter()
         .chain(filters::types())
         .chain(odometry::types())
+        .chain(planar_odometry::types())
         .chain(writers::types())
         .chain(maps::types())
         .chain(map_writers::types())

@@ -91,6 +91,7 @@ impl Block for DatasetReader {
                 cloud: Arc::new(scan.cloud),
                 source: scan.label.into(),
                 reference: scan.reference,
+                odometry: scan.odometry,
                 pose: None,
                 twist: None,
             };
@@ -122,6 +123,7 @@ impl Block for SyntheticReader {
                 cloud: Arc::new(sequence.scan(i)),
                 source: format!("synthetic scan {i}").into(),
                 reference: Some(sequence.reference_pose(i)),
+                odometry: None,
                 pose: None,
                 twist: None,
             };

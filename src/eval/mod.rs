@@ -2,6 +2,8 @@
 
 pub mod align;
 pub mod plot;
+pub mod relations;
+pub mod relations_plot;
 pub mod report;
 
 use crate::io::trajectory::Trajectory;

@@ -11,7 +11,7 @@ use std::sync::Once;
 
 static FONT: Once = Once::new();
 
-fn register_font() {
+pub(crate) fn register_font() {
     FONT.call_once(|| {
         // Only fails on bytes that are not a font; these are.
         let _ = plotters::style::register_font(

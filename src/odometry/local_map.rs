@@ -288,6 +288,8 @@ pub struct LocalMap {
     anchor: Option<Point3<f64>>,
     /// Keys of the voxels whose planes are to be fitted again.
     changed: Vec<[i32; 3]>,
+    /// Whether voxels get planes (not for the points of a planar laser, all on one plane).
+    planes: bool,
 }
 
 impl LocalMap {
@@ -302,7 +304,16 @@ impl LocalMap {
             sparse: Trees::default(),
             anchor: None,
             changed: Vec::new(),
+            planes: true,
         }
+    }
+
+    /// The same map without plane normals: for the points of a planar laser, all at z = 0,
+    /// whose voxels' least spread is the vertical (a plane fit would say every voxel is
+    /// horizontal), and whose fits would only cost time.
+    pub fn without_planes(mut self) -> LocalMap {
+        self.planes = false;
+        self
     }
 
     /// Removes every point.
@@ -395,7 +406,7 @@ impl LocalMap {
         } else {
             let mut changed = std::mem::take(&mut self.changed);
             let (full, sparse, planes) =
-                build_beside_planes(&self.cells, &mut changed, fresh, fresh_sparse);
+                build_beside_planes(&self.cells, &mut changed, fresh, fresh_sparse, self.planes);
             self.full.fresh = full;
             self.sparse.fresh = sparse;
             self.set_planes(planes);
@@ -435,7 +446,8 @@ impl LocalMap {
         };
         let (full, sparse) = (kept(&mut self.full), kept(&mut self.sparse));
         let mut changed = std::mem::take(&mut self.changed);
-        let (full, sparse, planes) = build_beside_planes(&self.cells, &mut changed, full, sparse);
+        let (full, sparse, planes) =
+            build_beside_planes(&self.cells, &mut changed, full, sparse, self.planes);
         self.full = Trees {
             base: full,
             fresh: Layer::default(),
@@ -558,17 +570,29 @@ impl LocalMap {
 type Planes = Vec<(u32, Option<Vector3<f64>>)>;
 
 /// The full and the sparse layer over the entries `full` and `sparse`, and the planes of
-/// the `changed` voxels: three independent jobs, run side by side (the large tree's build
+/// the `changed` voxels (when `with_planes`): three independent jobs, run side by side (the large tree's build
 /// is most of the work, the other two go beside it).
 fn build_beside_planes(
     cells: &FxHashMap<[i32; 3], Cell>,
     changed: &mut [[i32; 3]],
     full: Vec<Entry>,
     sparse: Vec<Entry>,
+    with_planes: bool,
 ) -> (Layer, Layer, Planes) {
     let (full, (sparse, planes)) = rayon::join(
         || Layer::build(full),
-        || rayon::join(|| Layer::build(sparse), || stale_planes(cells, changed)),
+        || {
+            rayon::join(
+                || Layer::build(sparse),
+                || {
+                    if with_planes {
+                        stale_planes(cells, changed)
+                    } else {
+                        Vec::new()
+                    }
+                },
+            )
+        },
     );
     (full, sparse, planes)
 }

@@ -5,6 +5,8 @@ pub mod auto;
 pub mod estimator;
 pub mod local_map;
 pub mod params;
+pub mod planar;
+pub mod planar_registration;
 pub mod registration;
 pub mod runner;
 pub mod summary;

@@ -7,6 +7,7 @@
 
 pub mod bag;
 pub mod capture;
+pub mod carmen;
 pub mod convert;
 pub mod db3_bag;
 pub mod folder;
@@ -30,7 +31,7 @@ pub use recording::{FileSource, Recording};
 pub use sniff::Kind;
 pub use source::{OpenOptions, ScanSource, SourceInfo, SourceScan};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use std::path::Path;
 
 /// Opens any recording lidarflow reads, choosing the reader from what the path holds (magic
@@ -51,12 +52,6 @@ pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Box<dyn Sca
             Ok(Box::new(bag::open(path, kind, options)?))
         }
         Kind::Pcap => capture::open(path, options),
-        other => Err(Error::format(
-            path,
-            format!(
-                "this is {}, which this build cannot read yet",
-                other.describe()
-            ),
-        )),
+        Kind::Carmen => Ok(Box::new(carmen::open(path, options)?)),
     }
 }

@@ -202,6 +202,7 @@ impl ScanSource for FileSource {
                     .and_then(|r| r.poses.get(i).copied()),
                 time_field,
                 partial: false,
+                odometry: None,
             }
         }))
     }

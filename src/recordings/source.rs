@@ -27,6 +27,9 @@ pub struct SourceScan {
     /// A rotation cut short by the start or end of a capture (fewer columns than a full
     /// sweep): still a scan, but `info` says so.
     pub partial: bool,
+    /// Odometry pose from the platform's wheels (`T_odom_base`, planar robots' logs carry
+    /// it with each scan), when the recording has it: the motion prior of planar odometry.
+    pub odometry: Option<Isometry3<f64>>,
 }
 
 impl SourceScan {
@@ -39,6 +42,7 @@ impl SourceScan {
             reference: None,
             time_field: None,
             partial: false,
+            odometry: None,
         }
     }
 }
