@@ -6,7 +6,7 @@
 
 use super::source::{OpenOptions, ScanSource};
 use super::{ouster_capture, velodyne_capture};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::recordings::pcap::PcapReader;
 use std::path::Path;
 
@@ -54,10 +54,27 @@ pub fn sensor_of(path: &Path, options: &OpenOptions) -> Result<Sensor> {
 }
 
 /// Opens a packet capture with the reader for the sensor that wrote it ([`sensor_of`]).
+/// A capture with neither Velodyne packets nor Ouster metadata beside it gets an error that
+/// says what it holds and where the metadata would be looked for.
 pub fn open(path: &Path, options: &OpenOptions) -> Result<Box<dyn ScanSource>> {
     match sensor_of(path, options)? {
         Sensor::Velodyne => velodyne_capture::open(path, options),
-        Sensor::Ouster => ouster_capture::open(path, options),
+        Sensor::Ouster => match ouster_capture::find_metadata(path, options.metadata.as_deref()) {
+            Ok(_) => ouster_capture::open(path, options),
+            Err(no_meta) => {
+                let holds = match velodyne_capture::open(path, options) {
+                    Err(e) => e.to_string(),
+                    Ok(source) => return Ok(source),
+                };
+                Err(Error::format(
+                    path,
+                    format!(
+                        "not a Velodyne capture ({holds}), nor an Ouster one that can be read \
+                         ({no_meta})"
+                    ),
+                ))
+            }
+        },
     }
 }
 
