@@ -6,6 +6,7 @@
 mod common;
 
 use common::shared_dataset;
+use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use lidarflow::recordings::bag::{open_container, BagContainer};
 use lidarflow::recordings::messages::{velodyne_scan, Encoding, MessageReader};
 use lidarflow::recordings::{self, Kind, OpenOptions, SourceScan};
@@ -153,14 +154,6 @@ fn velodyne_scans_hand_over_their_packets() {
         return;
     };
     let bag = dir.join("bag");
-    let e = recordings::open(&bag, &OpenOptions::default())
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(
-        e.contains("Velodyne packets") && e.contains("/velodyne_packets"),
-        "{e}"
-    );
     let mut c: Box<dyn BagContainer> = open_container(&bag, Kind::Ros2Folder).unwrap();
     assert_eq!(c.topics()[0].count, Some(4));
     c.select("/velodyne_packets").unwrap();
@@ -199,6 +192,59 @@ fn velodyne_scans_hand_over_their_packets() {
     // The decode beside the bag is of the message logged at its name's time.
     assert_eq!(stamps[3], 1_673_400_472_138_016_708);
     assert!(stamps.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn velodyne_scans_decode_as_autowares_driver_does() {
+    let Some(dir) = shared_dataset("recordings/velodyne-vlp16-ros2") else {
+        return;
+    };
+    let (scans, warnings) = read_all(&dir.join("bag"), None);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(scans.len(), 4);
+    // The decode beside the bag is of the fourth message (logged at its name's time).
+    let ours = &scans[3].cloud;
+    let theirs = lidarflow::io::pcd::read(&dir.join("nebula-1673400472138016708.pcd"))
+        .unwrap()
+        .cloud;
+    assert_eq!(ours.sensor, "Velodyne VLP-16");
+    assert!(ours.ring().is_some() && ours.time().is_some());
+    let n = theirs.len() as f64;
+    assert!(
+        (ours.len() as f64 - n).abs() < 0.01 * n,
+        "{} points, the driver's decode {}",
+        ours.len(),
+        theirs.len()
+    );
+    let coords: Vec<[f64; 3]> = ours.points().iter().map(|p| [p.x, p.y, p.z]).collect();
+    let tree: ImmutableKdTree<f64, 3> = ImmutableKdTree::new_from_slice(&coords).unwrap();
+    // We apply the VLP-16 manual's per-laser vertical offsets (up to 11.2 mm), which the
+    // driver leaves out, so points are compared horizontally, and vertically within the
+    // largest offset.
+    let (mut horizontal, mut vertical) = (Vec::new(), Vec::new());
+    for p in theirs.points() {
+        let nn = tree
+            .query(&[p.x, p.y, p.z])
+            .nearest_one::<SquaredEuclidean<f64>>()
+            .execute();
+        let q = &coords[nn.item as usize];
+        horizontal.push((q[0] - p.x).hypot(q[1] - p.y));
+        vertical.push((q[2] - p.z).abs());
+    }
+    vertical.sort_by(f64::total_cmp);
+    // (Near the sensor the nearest point can be another laser's, hence the 99th percentile.)
+    let v99 = vertical[vertical.len() * 99 / 100];
+    assert!(v99 < 0.0125, "99% of vertical differences within {v99} m");
+    horizontal.sort_by(f64::total_cmp);
+    let median = horizontal[horizontal.len() / 2];
+    let within_2mm = horizontal.iter().filter(|&&h| h < 0.002).count() as f64 / n;
+    let max = horizontal[horizontal.len() - 1];
+    assert!(median < 0.001, "median horizontal difference {median} m");
+    // About one point in eight sits 0.1°-0.3° round, either way, from its match in the
+    // driver's decode (measured 86.7% within 2 mm; the cause is not pinned down: the driver
+    // interpolates azimuth block to block, we over the whole packet as the manual does).
+    assert!(within_2mm > 0.85, "{within_2mm} within 2 mm horizontally");
+    assert!(max < 0.08, "largest horizontal difference {max} m");
 }
 
 /// Opens `path` and reads every scan; must neither panic nor run away. Returns the scans

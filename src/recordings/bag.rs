@@ -4,7 +4,8 @@
 //! [`BagSource`] that decodes messages into scans, skipping and counting those that do not
 //! decode.
 
-use super::messages::{self, laser_scan, pointcloud2, Encoding};
+use super::messages::{self, laser_scan, pointcloud2, velodyne_scan, Encoding};
+use super::packets::velodyne::{self, Model};
 use super::source::{OpenOptions, ScanSource, SourceInfo, SourceScan};
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -188,6 +189,8 @@ pub struct BagSource {
     read: usize,
     skipped: usize,
     finished: bool,
+    /// The Velodyne model named for `VelodyneScan` packets (else each scan's factory byte).
+    velodyne_model: Option<Model>,
 }
 
 impl BagSource {
@@ -195,17 +198,11 @@ impl BagSource {
     pub fn new(mut container: Box<dyn BagContainer>, options: &OpenOptions) -> Result<BagSource> {
         let path = container.path().to_path_buf();
         let (topic, kind) = choose_topic(&path, container.topics(), options.topic.as_deref())?;
-        if kind == ScanMessage::VelodyneScan {
-            return Err(Error::format(
-                &path,
-                format!(
-                    "topic '{}' carries velodyne_msgs/VelodyneScan (raw Velodyne packets), and \
-                     this build does not decode Velodyne packets yet; give a bag with the \
-                     driver's sensor_msgs/PointCloud2 topic, or the sensor's .pcap capture",
-                    topic.name
-                ),
-            ));
-        }
+        let velodyne_model = if kind == ScanMessage::VelodyneScan {
+            super::velodyne_capture::model_option(&path, options)?
+        } else {
+            None
+        };
         let Some(encoding) = topic.encoding else {
             return Err(Error::format(
                 &path,
@@ -239,6 +236,7 @@ impl BagSource {
             read: 0,
             skipped: 0,
             finished: false,
+            velodyne_model,
         })
     }
 
@@ -264,7 +262,18 @@ impl BagSource {
                 (d.cloud, d.no_return, Some("time_increment".to_string()))
             }
             ScanMessage::VelodyneScan => {
-                return Err("Velodyne packets are not decoded in this build".to_string())
+                let m = velodyne_scan::decode(&message.data, self.encoding).map_err(|e| e.0)?;
+                let packets = m.packets.iter().map(|p| (p.stamp, p.data.as_slice()));
+                let scan = velodyne::scan_from_packets(packets, self.velodyne_model)
+                    .map_err(|e| e.to_string())?;
+                let dropped = scan.sweep.no_returns;
+                let cloud = scan
+                    .sweep
+                    .into_cloud()
+                    .map_err(|e| e.to_string())?
+                    .with_sensor(format!("Velodyne {}", scan.model));
+                let field = "firing time (packet timestamp + firing table)";
+                (cloud, dropped, Some(field.to_string()))
             }
         };
         // A header without a stamp (0) takes the bag's time.

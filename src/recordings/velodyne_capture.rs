@@ -33,6 +33,32 @@ pub fn open(pcap: &Path, options: &OpenOptions) -> Result<Box<dyn ScanSource>> {
     Ok(Box::new(VelodyneCapture::open(pcap, options, 0.0)?))
 }
 
+/// The Velodyne model `options` name (`--set MODEL=VLP-16`), `None` when none is given; an
+/// unknown name is an error listing the models this reader knows.
+pub fn model_option(path: &Path, options: &OpenOptions) -> Result<Option<Model>> {
+    let Some(name) = options
+        .model
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(None);
+    };
+    Model::parse(name).map(Some).ok_or_else(|| {
+        let names: Vec<&str> = super::packets::velodyne::MODELS
+            .iter()
+            .map(|m| m.name())
+            .collect();
+        Error::format(
+            path,
+            format!(
+                "unknown Velodyne model '{name}'; this reader knows {}",
+                names.join(", ")
+            ),
+        )
+    })
+}
+
 /// What the survey of a capture's first packets found.
 #[derive(Debug, Clone, Default)]
 struct Survey {
@@ -210,27 +236,7 @@ impl VelodyneCapture {
     /// sensor's front, clockwise seen from above; 0 cuts at the azimuth wrap).
     pub fn open(path: &Path, options: &OpenOptions, cut_deg: f64) -> Result<VelodyneCapture> {
         let survey = Survey::of(path)?;
-        let option = match options
-            .model
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            Some(name) => Some(Model::parse(name).ok_or_else(|| {
-                let names: Vec<&str> = super::packets::velodyne::MODELS
-                    .iter()
-                    .map(|m| m.name())
-                    .collect();
-                Error::format(
-                    path,
-                    format!(
-                        "unknown Velodyne model '{name}'; this reader knows {}",
-                        names.join(", ")
-                    ),
-                )
-            })?),
-            None => None,
-        };
+        let option = model_option(path, options)?;
         let timing: Vec<(f64, u32)> = survey.samples.iter().map(|s| (s.0, s.1)).collect();
         let evidence = TimingEvidence::measure(&timing);
         let dual = survey.dual();
