@@ -31,7 +31,7 @@ pub use recording::{FileSource, Recording};
 pub use sniff::Kind;
 pub use source::{OpenOptions, ScanSource, SourceInfo, SourceScan};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use std::path::Path;
 
 /// Opens any recording lidarflow reads, choosing the reader from what the path holds (magic
@@ -53,5 +53,29 @@ pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Box<dyn Sca
         }
         Kind::Pcap => capture::open(path, options),
         Kind::Carmen => Ok(Box::new(carmen::open(path, options)?)),
+    }
+}
+
+// Here rather than in recording.rs, so that the file layouts depend on `Recording` and not
+// the other way round.
+impl Recording {
+    /// Opens a KITTI odometry root (with `sequence`, or its only sequence) or a folder of
+    /// scans, as DESIGN.md describes.
+    pub fn open(path: impl AsRef<Path>, sequence: Option<&str>) -> Result<Recording> {
+        let path = path.as_ref();
+        if !path.exists() {
+            return Err(Error::format(path, "dataset folder does not exist"));
+        }
+        if !path.is_dir() {
+            return Err(Error::format(
+                path,
+                "a dataset is a folder (a KITTI root or a folder of scans), not a file",
+            ));
+        }
+        if kitti::is_kitti_root(path) {
+            kitti::open(path, sequence)
+        } else {
+            folder::open(path)
+        }
     }
 }

@@ -3,7 +3,6 @@
 //! memory.
 
 use super::source::{ScanSource, SourceInfo, SourceScan};
-use super::{folder, kitti};
 use crate::error::{Error, Result};
 use crate::io::trajectory::Trajectory;
 use crate::io::{read_scan, LoadedScan};
@@ -33,26 +32,6 @@ pub struct Recording {
 }
 
 impl Recording {
-    /// Opens a KITTI odometry root (with `sequence`, or its only sequence) or a folder of
-    /// scans, as DESIGN.md describes.
-    pub fn open(path: impl AsRef<Path>, sequence: Option<&str>) -> Result<Recording> {
-        let path = path.as_ref();
-        if !path.exists() {
-            return Err(Error::format(path, "dataset folder does not exist"));
-        }
-        if !path.is_dir() {
-            return Err(Error::format(
-                path,
-                "a dataset is a folder (a KITTI root or a folder of scans), not a file",
-            ));
-        }
-        if kitti::is_kitti_root(path) {
-            kitti::open(path, sequence)
-        } else {
-            folder::open(path)
-        }
-    }
-
     /// Assembles a recording from parts, checking that the counts agree.
     pub fn from_parts(
         name: String,
