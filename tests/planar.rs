@@ -179,18 +179,42 @@ fn bad_logs_are_named_skipped_or_refused() {
         "{warnings:?}"
     );
 
-    // Fewer readings than the header says: an error naming the line.
+    // Fewer readings than the header says, after good lines: skipped with a warning naming
+    // the line; on the first laser line it is a layout this does not read, an error.
     let short = write(
         dir.path(),
         "s.clf",
-        "FLASER 2 1 1 0 0 0 0 0 0 3.0 h 3\nFLASER 3 1 1 0 0 0 0 0 0 3.2 h 3\n",
+        "FLASER 2 1 1 0 0 0 0 0 0 3.0 h 3\nFLASER 3 1 1 0 0 0 0 0 0 3.2 h 3\n\
+         FLASER 2 1 1 0 0 0 0 0 0 3.4 h 3\n",
     );
-    let mut src = recordings::open(&short, &OpenOptions::default()).unwrap();
-    assert!(src.next_scan().unwrap().is_ok());
+    let (scans, warnings) = read_all(&short, &OpenOptions::default());
+    assert_eq!(scans.len(), 2);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("line 2") && w.contains("3 readings")),
+        "{warnings:?}"
+    );
+    let first = write(dir.path(), "f.clf", "FLASER 3 1 1 0 0 0 0 0 0 3.2 h 3\n");
+    let mut src = recordings::open(&first, &OpenOptions::default()).unwrap();
     let e = src.next_scan().unwrap().unwrap_err().to_string();
     assert!(
-        e.contains("s.clf") && e.contains("line 2") && e.contains("3 readings"),
+        e.contains("f.clf") && e.contains("line 1") && e.contains("3 readings"),
         "{e}"
+    );
+    assert!(src.next_scan().is_none());
+
+    // Cut in the middle of its last line: what came before, and a warning saying so.
+    let cut = write(
+        dir.path(),
+        "c.clf",
+        "FLASER 2 1 1 0 0 0 0 0 0 3.0 h 3\nFLASER 2 1 1 0 0 0",
+    );
+    let (scans, warnings) = read_all(&cut, &OpenOptions::default());
+    assert_eq!(scans.len(), 1);
+    assert!(
+        warnings.iter().any(|w| w.contains("line 2") && w.contains("cut short")),
+        "{warnings:?}"
     );
 
     // No laser lines at all.

@@ -505,6 +505,8 @@ pub struct CarmenSource {
     last_odom: Option<(f64, Pose2, f64, f64)>,
     /// Whether the end of the file was reached.
     done: bool,
+    /// Scans delivered so far.
+    delivered: usize,
 }
 
 /// Opens a CARMEN log.
@@ -561,6 +563,7 @@ pub fn open(path: &Path, options: &OpenOptions) -> Result<CarmenSource> {
         malformed: 0,
         last_odom: None,
         done: false,
+        delivered: 0,
     })
 }
 
@@ -753,6 +756,7 @@ impl ScanSource for CarmenSource {
                     );
                     scan.dropped_non_finite = dropped;
                     scan.odometry = odometry;
+                    self.delivered += 1;
                     return Some(Ok(scan));
                 }
                 Err(LineError::Malformed(why)) => {
@@ -764,7 +768,26 @@ impl ScanSource for CarmenSource {
                         ));
                     }
                 }
+                Err(LineError::CountMismatch(why)) if !self.line.ends_with('\n') => {
+                    // The last line, without its newline: a log cut short.
+                    self.warnings.push(format!(
+                        "line {}: the log ends in the middle of this {name} line ({why}): it \
+                         was cut short; the {} scans before it are delivered",
+                        self.line_no, self.delivered
+                    ));
+                }
+                Err(LineError::CountMismatch(why)) if self.delivered > 0 => {
+                    // One damaged line among good ones: skipped and counted.
+                    self.malformed += 1;
+                    if self.malformed <= NAMED_MALFORMED {
+                        self.warnings.push(format!(
+                            "line {}: {name} line has {why}; skipped",
+                            self.line_no
+                        ));
+                    }
+                }
                 Err(LineError::CountMismatch(why)) => {
+                    // The first laser line already disagrees: not a layout this reads.
                     self.done = true;
                     return Some(Err(Error::format(
                         &self.path,
