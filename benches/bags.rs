@@ -2,7 +2,7 @@
 //! topic opened, read and decoded, median of 5 passes; prints scans/s and MB/s (of the whole
 //! file or folder, the size a user has on disk).
 //!
-//! `cargo bench --no-default-features --bench bags`
+//! `cargo bench --no-default-features --bench bags` (more bags: `BAGS=a.mcap:b.bag`)
 
 use lidarflow::recordings::{self, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -31,7 +31,7 @@ fn main() {
         eprintln!("SKIPPED: {} is absent", root.display());
         return;
     }
-    let cases = [
+    let mut cases = vec![
         (
             "ROS 1 bag, lz4 chunks",
             root.join("ros1-luminar/test.bag"),
@@ -45,6 +45,13 @@ fn main() {
             Some("/base_scan"),
         ),
     ];
+    // More bags to measure, as BAGS=a.mcap:b.bag (for instance the long synthetic MCAP that
+    // scripts/bench-recordings.sh writes).
+    for extra in std::env::var("BAGS").unwrap_or_default().split(':') {
+        if !extra.is_empty() {
+            cases.push(("(BAGS)", PathBuf::from(extra), None));
+        }
+    }
     println!(
         "{:<24} {:>6} {:>10} {:>10} {:>10}",
         "container", "scans", "points", "scans/s", "MB/s"

@@ -14,7 +14,8 @@ use std::time::SystemTime;
 pub(crate) struct RunArgs {
     /// The pipeline file.
     pipeline: PathBuf,
-    /// The recording: a KITTI odometry root or a folder of scans (sets `${DATASET}`).
+    /// The recording: a ROS 1 or ROS 2 bag, an Ouster or Velodyne capture, a CARMEN log, a
+    /// KITTI odometry root or a folder of scans (sets `${DATASET}`).
     #[arg(long)]
     dataset: Option<PathBuf>,
     /// Output folder (sets `${OUTPUT_DIR}`).
