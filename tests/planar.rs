@@ -213,7 +213,9 @@ fn bad_logs_are_named_skipped_or_refused() {
     let (scans, warnings) = read_all(&cut, &OpenOptions::default());
     assert_eq!(scans.len(), 1);
     assert!(
-        warnings.iter().any(|w| w.contains("line 2") && w.contains("cut short")),
+        warnings
+            .iter()
+            .any(|w| w.contains("line 2") && w.contains("cut short")),
         "{warnings:?}"
     );
 

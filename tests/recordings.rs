@@ -153,16 +153,21 @@ fn every_fixture_cut_short_or_flipped_never_panics_or_hangs() {
                     );
                 }
                 Outcome::Error(e) => {
-                    assert!(e.contains(fixture.file.file_name().unwrap().to_str().unwrap())
-                        || e.contains(dir.path().to_str().unwrap()),
-                        "{what}: the error does not name the file: {e}");
+                    assert!(
+                        e.contains(fixture.file.file_name().unwrap().to_str().unwrap())
+                            || e.contains(dir.path().to_str().unwrap()),
+                        "{what}: the error does not name the file: {e}"
+                    );
                 }
             }
         }
         // Files cut in their second half still deliver what came before the cut (the
         // sqlite3 files are the exception: a cut database has no readable pages index).
         if !name.ends_with(".db3") {
-            assert!(delivered_when_cut > 0, "{name}: no cut copy delivered any scan");
+            assert!(
+                delivered_when_cut > 0,
+                "{name}: no cut copy delivered any scan"
+            );
         }
 
         for k in 0..FLIPS {

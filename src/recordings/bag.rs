@@ -6,6 +6,7 @@
 
 use super::messages::{self, laser_scan, pointcloud2, velodyne_scan, Encoding};
 use super::packets::velodyne::{self, Model};
+use super::read_ahead::ReadAhead;
 use super::source::{OpenOptions, ScanSource, SourceInfo, SourceScan};
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -180,7 +181,9 @@ const MAX_SKIP_WARNINGS: usize = 20;
 
 /// A bag's chosen topic as a stream of scans.
 pub struct BagSource {
-    container: Box<dyn BagContainer>,
+    path: PathBuf,
+    /// The container's messages, read a few ahead on a thread of its own.
+    messages: ReadAhead,
     topic: TopicInfo,
     kind: ScanMessage,
     encoding: Encoding,
@@ -227,7 +230,8 @@ impl BagSource {
             reference: None,
         };
         Ok(BagSource {
-            container,
+            messages: ReadAhead::start(container)?,
+            path,
             topic,
             kind,
             encoding,
@@ -305,7 +309,7 @@ impl ScanSource for BagSource {
             return None;
         }
         loop {
-            let message = match self.container.next_message() {
+            let message = match self.messages.next_message() {
                 Some(Ok(m)) => m,
                 Some(Err(e)) => {
                     self.finished = true;
@@ -317,7 +321,7 @@ impl ScanSource for BagSource {
                         self.warnings.push(format!(
                             "{}: {} messages on {} did not decode and were skipped ({} more \
                              than listed)",
-                            self.container.path().display(),
+                            self.path.display(),
                             self.skipped,
                             self.topic.name,
                             self.skipped - MAX_SKIP_WARNINGS
@@ -334,7 +338,7 @@ impl ScanSource for BagSource {
                     if self.skipped <= MAX_SKIP_WARNINGS {
                         self.warnings.push(format!(
                             "{}: message {} on {} at {:.6} s skipped: {reason}",
-                            self.container.path().display(),
+                            self.path.display(),
                             self.read,
                             self.topic.name,
                             message.time_ns as f64 * 1e-9
@@ -346,7 +350,7 @@ impl ScanSource for BagSource {
     }
 
     fn take_warnings(&mut self) -> Vec<String> {
-        let mut w = self.container.take_warnings();
+        let mut w = self.messages.take_warnings();
         w.append(&mut self.warnings);
         w
     }

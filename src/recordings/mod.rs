@@ -18,6 +18,7 @@ pub mod messages;
 pub mod ouster_capture;
 pub mod packets;
 pub mod pcap;
+pub mod read_ahead;
 pub mod recording;
 pub mod ros1_bag;
 pub mod ros2_bag;
