@@ -87,6 +87,9 @@ struct KeyframesReader {
 impl Block for KeyframesReader {
     fn run(&mut self, io: &mut BlockIo) -> Result<(), BlockError> {
         let map = ViewMap::open(&self.params.map)?;
+        for w in &map.warnings {
+            eprintln!("warning: {w}");
+        }
         if map.index.keyframes.is_empty() {
             return Err(format!(
                 "{}: the map has no keyframes: nothing to build",

@@ -75,10 +75,19 @@ enum MapCommand {
     },
 }
 
+/// Opens a map, telling the user what was got past on the way (a cut last index line).
+fn open_map(path: &std::path::Path) -> Result<ViewMap> {
+    let map = ViewMap::open(path)?;
+    for w in &map.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(map)
+}
+
 pub(crate) fn run(args: MapArgs) -> Result<i32> {
     match args.command {
         MapCommand::Info { map, json } => {
-            let map = ViewMap::open(&map)?;
+            let map = open_map(&map)?;
             let i = edit::info(&map);
             if json {
                 let text = serde_json::to_string_pretty(&i)
@@ -109,7 +118,7 @@ pub(crate) fn run(args: MapArgs) -> Result<i32> {
             Ok(0)
         }
         MapCommand::ExportTrajectory { map, out } => {
-            let map = ViewMap::open(&map)?;
+            let map = open_map(&map)?;
             let t = edit::trajectory(&map);
             if out.extension().is_some_and(|e| e == "txt") {
                 trajectory::write_kitti(&out, &t)?;
@@ -125,7 +134,7 @@ pub(crate) fn run(args: MapArgs) -> Result<i32> {
             to,
             output,
         } => {
-            let new = edit::cut(&ViewMap::open(&map)?, from, to, &output)?;
+            let new = edit::cut(&open_map(&map)?, from, to, &output)?;
             eprintln!(
                 "wrote {} keyframes to {}",
                 new.index.keyframes.len(),
@@ -134,7 +143,7 @@ pub(crate) fn run(args: MapArgs) -> Result<i32> {
             Ok(0)
         }
         MapCommand::Join { a, b, output } => {
-            let new = edit::join(&ViewMap::open(&a)?, &ViewMap::open(&b)?, &output)?;
+            let new = edit::join(&open_map(&a)?, &open_map(&b)?, &output)?;
             eprintln!(
                 "wrote {} keyframes to {}",
                 new.index.keyframes.len(),
@@ -161,6 +170,7 @@ pub(crate) fn run(args: MapArgs) -> Result<i32> {
                 vars.insert("SKIP_BAD".into(), "true".into());
             }
             let start = std::time::Instant::now();
+            // The keyframes block opens the map again and shows its warnings.
             let keyframes = ViewMap::open(&map)
                 .map(|m| m.index.keyframes.len())
                 .unwrap_or(0);

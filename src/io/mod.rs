@@ -8,6 +8,7 @@ pub mod columns;
 pub mod kitti_bin;
 pub mod las;
 pub mod lzf;
+pub mod map_index;
 pub mod pcd;
 pub mod ply;
 pub mod scalar;

@@ -6,27 +6,26 @@
 //! ```yaml
 //! format: lidarflow-view-map
 //! version: 1
-//! sensor: velodyne
+//! sensor: "velodyne"
 //! keyframes:
-//!   - id: 0
-//!     stamp: 1630577771.070493          # seconds
-//!     file: keyframes/000000.laz        # relative to the map folder
-//!     pose: [x, y, z, qx, qy, qz, qw]   # T_world_sensor at the stamp
-//!     twist: [vx, vy, vz, wx, wy, wz]   # body twist over the sweep, m/s and rad/s
-//!     reference: [x, y, z, qx, qy, qz, qw]   # optional: the recording's reference pose
-//!     points: 24133
+//! - {"id": 0, "stamp": 1630577771.070493, "file": "keyframes/000000.laz", "pose": [x, y, z, qx, qy, qz, qw], "twist": [vx, vy, vz, wx, wy, wz], "points": 24133}
 //! ```
 //!
-//! Writing is incremental and atomic: each keyframe file is written (atomically) before the
-//! index that names it is rewritten (atomically), so a run killed half-way leaves a valid
-//! map of the keyframes written so far.
+//! `stamp` in seconds, `file` relative to the map folder, `pose` T_world_sensor at the
+//! stamp, `twist` the body twist over the sweep (m/s, rad/s), optional `reference` the
+//! recording's reference pose. One keyframe per line (see [`super::map_index`]): adding a
+//! keyframe writes its scan file (atomically) and then appends its line to the index, so the
+//! cost of adding does not grow with the map, and a run killed half-way leaves a valid map of
+//! the keyframes written so far (a line cut in the middle is dropped, with a warning, when the
+//! map is opened). Maps written whole (cut, join) are written atomically.
 
-use super::{atomic, las, read_scan};
+use super::{atomic, las, map_index, read_scan};
 use crate::cloud::PointCloud;
 use crate::error::{Error, Result};
 use crate::geometry::Twist;
 use nalgebra::{Isometry3, Quaternion, Translation3, UnitQuaternion};
 use serde::{Deserialize, Serialize};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The value of `format:` in every map.yaml.
@@ -121,6 +120,8 @@ pub struct ViewMap {
     pub dir: PathBuf,
     /// The index.
     pub index: MapIndex,
+    /// What opening the map noticed and got past (a cut last index line), to show the user.
+    pub warnings: Vec<String>,
 }
 
 impl ViewMap {
@@ -163,9 +164,18 @@ impl ViewMap {
             }
             None => return Err(Error::format(&path, "no `version:` in the map index")),
         }
-        let index: MapIndex = serde_norway::from_str(&text)
+        let parsed = map_index::parse(&text)
             .map_err(|e| Error::format(&path, format!("bad map index: {e}")))?;
-        Ok(ViewMap { dir, index })
+        let warnings = parsed
+            .dropped_last_line
+            .map(|w| format!("{}: {w}", path.display()))
+            .into_iter()
+            .collect();
+        Ok(ViewMap {
+            dir,
+            index: parsed.index,
+            warnings,
+        })
     }
 
     /// Creates an empty map in `dir` (which must not hold a map already, unless `replace`).
@@ -182,6 +192,7 @@ impl ViewMap {
         let map = ViewMap {
             dir,
             index: MapIndex::new(sensor),
+            warnings: Vec::new(),
         };
         map.write_index()?;
         Ok(map)
@@ -219,7 +230,8 @@ impl ViewMap {
             .with_sensor(self.index.sensor.clone()))
     }
 
-    /// Adds a keyframe: writes its scan (sensor frame), then the index naming it.
+    /// Adds a keyframe: writes its scan (sensor frame), then appends the index line naming
+    /// it.
     pub fn append(
         &mut self,
         cloud: &PointCloud,
@@ -232,7 +244,7 @@ impl ViewMap {
         // Times relative to the stamp: stamp 0 makes the LAS gps_time the relative time.
         let relative = cloud.clone().with_stamp(0.0);
         las::write(&self.dir.join(&file), &relative)?;
-        self.index.keyframes.push(Keyframe {
+        let keyframe = Keyframe {
             id,
             stamp: cloud.stamp,
             file,
@@ -240,16 +252,28 @@ impl ViewMap {
             twist: twist.as_slice().try_into().expect("a twist has 6 values"),
             reference: reference.map(to7),
             points: cloud.len(),
-        });
-        self.write_index()?;
+        };
+        self.append_line(&keyframe)?;
+        self.index.keyframes.push(keyframe);
         Ok(self.index.keyframes.last().expect("just pushed"))
     }
 
-    /// Writes the index atomically.
+    /// Appends one keyframe's line to the index file, in one write.
+    fn append_line(&self, k: &Keyframe) -> Result<()> {
+        let path = self.dir.join(INDEX);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(map_index::line(k).as_bytes()))
+            .map_err(|e| Error::io(&path, e))
+    }
+
+    /// Writes the whole index atomically.
     pub fn write_index(&self) -> Result<()> {
-        let text = serde_norway::to_string(&self.index)
-            .map_err(|e| Error::Invalid(format!("cannot encode the map index: {e}")))?;
-        atomic::write_bytes(&self.dir.join(INDEX), text.as_bytes())
+        atomic::write_bytes(
+            &self.dir.join(INDEX),
+            map_index::encode(&self.index).as_bytes(),
+        )
     }
 }
 
