@@ -67,14 +67,26 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
     })
 }
 
-/// The appendable layout; `None` when the text is laid out otherwise.
-fn parse_lines(text: &str) -> Option<Parsed> {
+/// Where the keyframe lines start (after `keyframes:`), in the appendable layout.
+fn body_start(text: &str) -> Option<usize> {
     let split = if text.starts_with("keyframes:\n") {
         0
     } else {
         text.find("\nkeyframes:\n")? + 1
     };
-    let (head, body) = text.split_at(split);
+    Some(split)
+}
+
+/// The text before the keyframes (format, version, sensor) when the index is in the
+/// appendable layout, else the whole text: enough to check format and version without
+/// reading every keyframe.
+pub fn head_of(text: &str) -> &str {
+    body_start(text).map_or(text, |at| &text[..at])
+}
+
+/// The appendable layout; `None` when the text is laid out otherwise.
+fn parse_lines(text: &str) -> Option<Parsed> {
+    let (head, body) = text.split_at(body_start(text)?);
     #[derive(Deserialize)]
     struct Head {
         format: String,

@@ -143,7 +143,7 @@ impl ViewMap {
             format: Option<String>,
             version: Option<u32>,
         }
-        let head: Head = serde_norway::from_str(&text)
+        let head: Head = serde_norway::from_str(map_index::head_of(&text))
             .map_err(|e| Error::format(&path, format!("not a map index: {e}")))?;
         if head.format.as_deref() != Some(FORMAT) {
             return Err(Error::format(
@@ -313,6 +313,34 @@ mod tests {
         assert!((scan.time().unwrap()[0] + 0.02).abs() < 1e-6);
         assert!((scan.time().unwrap()[4] - 0.02).abs() < 1e-6);
         assert!(ViewMap::create(dir.path(), "lidar", false).is_err());
+    }
+
+    #[test]
+    fn a_run_killed_while_appending_leaves_a_map_that_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut map = ViewMap::create(dir.path(), "lidar", false).unwrap();
+        for k in 0..3 {
+            map.append(
+                &cloud(4, k as f64),
+                &Isometry3::identity(),
+                &Twist::zeros(),
+                None,
+            )
+            .unwrap();
+        }
+        let index = dir.path().join(INDEX);
+        let text = std::fs::read_to_string(&index).unwrap();
+        // Each append added one line; the index names every keyframe.
+        assert_eq!(text.lines().filter(|l| l.starts_with("- {")).count(), 3);
+        std::fs::write(&index, &text[..text.len() - 30]).unwrap();
+        let opened = ViewMap::open(dir.path()).unwrap();
+        assert_eq!(opened.index.keyframes.len(), 2);
+        assert_eq!(opened.index.keyframes, map.index.keyframes[..2]);
+        assert!(
+            opened.warnings.len() == 1 && opened.warnings[0].contains("map.yaml"),
+            "{:?}",
+            opened.warnings
+        );
     }
 
     #[test]
