@@ -1,4 +1,4 @@
-//! The `odometry` block: [`Odometry`](crate::odometry::Odometry) over a stream of scans.
+//! The `odometry` block: [`crate::odometry::Odometry`] over a stream of scans.
 //! Its params are the odometry's own (every one documented in `OdometryParams`, with its
 //! `auto` rule) plus `map_filters`, a nested filter chain applied to keyframe points before
 //! they enter the local map, and, to localize on a prebuilt map, `map` and `initial_pose`.

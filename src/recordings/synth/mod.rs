@@ -178,7 +178,7 @@ pub fn write(out: &Path, params: &SynthParams) -> Result<SynthReport> {
     write_scans(out, params, false)
 }
 
-/// [`write`], with each scan motion-compensated already when `compensated` (see
+/// [`write()`], with each scan motion-compensated already when `compensated` (see
 /// [`Sequence::compensated_scan`]); `synth.json` then says `"compensated": true`.
 pub fn write_scans(out: &Path, params: &SynthParams, compensated: bool) -> Result<SynthReport> {
     let seq = Sequence::new(params.clone())?;
