@@ -98,12 +98,12 @@ fn parse_lines(text: &str) -> Option<Parsed> {
     let mut keyframes = Vec::new();
     let mut dropped_last_line = None;
     let cut = !body.is_empty() && !body.ends_with('\n');
-    let lines: Vec<&str> = body.lines().collect();
-    for (i, l) in lines.iter().enumerate() {
+    let mut lines = body.lines().peekable();
+    while let Some(l) = lines.next() {
         let json = l.strip_prefix("- ")?;
         match serde_json::from_str::<Keyframe>(json) {
             Ok(k) => keyframes.push(k),
-            Err(e) if cut && i + 1 == lines.len() => {
+            Err(e) if cut && lines.peek().is_none() => {
                 dropped_last_line = Some(format!(
                     "its last line is cut short ({e}): a run stopped while adding keyframe \
                      {}; the {} keyframes before it are kept",
